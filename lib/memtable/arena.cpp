@@ -1,0 +1,86 @@
+#include "memtable/arena.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <new>
+
+namespace strata::detail {
+
+struct arena::block {
+  block* previous;  // the block this one replaced (or the next dedicated one)
+  std::size_t capacity;
+  // Fill mark. Relaxed fetch_add is enough: the RMW alone makes every
+  // returned range disjoint, and the block's header was published to this
+  // thread by the acquire load of shard::current (or we created it).
+  std::atomic<std::size_t> used;
+
+  char* data() noexcept { return reinterpret_cast<char*>(this + 1); }
+};
+static_assert(sizeof(void*) * 3 % arena::alignment == 0, "block header keeps data aligned");
+
+arena::arena(std::size_t block_bytes, unsigned shards)
+    : block_bytes_(round_up(std::max(block_bytes, min_block_bytes))),
+      shard_count_(std::max(shards, 1u)),
+      shards_(std::make_unique<shard[]>(shard_count_)) {}
+
+arena::~arena() {
+  auto free_chain = [](block* b) {
+    while (b != nullptr) {
+      block* previous = b->previous;
+      b->~block();
+      std::free(b);
+      b = previous;
+    }
+  };
+  for (unsigned i = 0; i < shard_count_; ++i) free_chain(shards_[i].current.load(std::memory_order_relaxed));
+  free_chain(dedicated_.load(std::memory_order_relaxed));
+}
+
+arena::block* arena::new_block(std::size_t capacity, block* previous) {
+  void* raw = std::malloc(sizeof(block) + capacity);
+  if (raw == nullptr) throw std::bad_alloc();
+  return new (raw) block{previous, capacity, {0}};
+}
+
+char* arena::allocate_dedicated(std::size_t bytes) {
+  block* b = new_block(bytes, nullptr);
+  b->used.store(bytes, std::memory_order_relaxed);
+  reserved_.fetch_add(sizeof(block) + bytes, std::memory_order_relaxed);
+  // Push-only stack: release publishes b->previous to the destructor's
+  // traversal; there is no pop, so no ABA.
+  block* head = dedicated_.load(std::memory_order_relaxed);
+  do {
+    b->previous = head;
+  } while (!dedicated_.compare_exchange_weak(head, b, std::memory_order_release, std::memory_order_relaxed));
+  return b->data();
+}
+
+char* arena::allocate(std::size_t bytes, unsigned shard_index) {
+  bytes = round_up(std::max<std::size_t>(bytes, 1));
+  if (bytes > block_bytes_ / 4) return allocate_dedicated(bytes);
+
+  shard& s = shards_[shard_index % shard_count_];
+  // Acquire: pairs with the release CAS that installed the block, so its
+  // header (capacity, previous) is visible before we use it.
+  block* b = s.current.load(std::memory_order_acquire);
+  for (;;) {
+    if (b != nullptr) {
+      const std::size_t offset = b->used.fetch_add(bytes, std::memory_order_relaxed);
+      if (offset + bytes <= b->capacity) return b->data() + offset;
+      // Exhausted (the overshoot is harmless: nobody allocates from b again).
+    }
+    block* fresh = new_block(block_bytes_, b);
+    fresh->used.store(bytes, std::memory_order_relaxed);
+    // Release: publishes fresh's header to threads that acquire-load current.
+    // Failure acquire: we go on to use the block another thread installed.
+    if (s.current.compare_exchange_strong(b, fresh, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      reserved_.fetch_add(sizeof(block) + block_bytes_, std::memory_order_relaxed);
+      return fresh->data();
+    }
+    // Lost the race: fresh was never visible to anyone; b is now the winner's block.
+    fresh->~block();
+    std::free(fresh);
+  }
+}
+
+}  // namespace strata::detail
