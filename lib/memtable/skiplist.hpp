@@ -101,7 +101,7 @@ class skiplist {
   }
 
   // The node must be fully built. Returns false (and links nothing) if a
-  // node with the same key and tag is already present. `guard(prev, next)`
+  // node with the same key and sequence is already present. `guard(prev, next)`
   // is called with the level-0 neighbours right before the linking CAS
   // (prev is null for the head, next null at the end); returning false
   // aborts the insert (used by get_or_insert).
@@ -144,6 +144,10 @@ class skiplist {
     }
   }
 
+  static bool same_version(const node* n, std::string_view key, std::uint64_t tag) noexcept {
+    return (n->tag >> 8) == (tag >> 8) && n->key() == key;
+  }
+
   node* const head_;
   // Relaxed: only a hint of where searches start. A reader that sees a stale
   // smaller value starts lower (still correct, the lower levels hold every
@@ -173,7 +177,12 @@ bool skiplist::insert(node* n, Guard&& guard) noexcept {
 
   // Level 0: the linearization point.
   for (;;) {
-    if (next[0] != nullptr && compare_node(next[0], key, tag) == 0) return false;
+    // One version per (key, sequence), whatever its type: the neighbours
+    // are the only places a same-sequence twin can sit.
+    if ((next[0] != nullptr && same_version(next[0], key, tag)) ||
+        (prev[0] != head_ && same_version(prev[0], key, tag))) {
+      return false;
+    }
     if (!guard(prev[0] == head_ ? nullptr : static_cast<const node*>(prev[0]), static_cast<const node*>(next[0]))) {
       return false;
     }

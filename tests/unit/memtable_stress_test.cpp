@@ -1,0 +1,302 @@
+// Concurrency: writers, readers, snapshots and seal racing each other.
+// Registered in meson suites `unit` and `stress`; CI runs `stress` under
+// ThreadSanitizer. Sizes are modest so a TSan run stays within seconds.
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <latch>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "strata/memtable.hpp"
+
+using strata::errc;
+using strata::memtable;
+using strata::sequence_number;
+
+namespace {
+
+std::string key_of(int writer, int i) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "k%08d-w%02d", i, writer);
+  return buf;
+}
+
+// Walks a cursor view and checks it is strictly ordered; returns its entries.
+std::vector<std::pair<std::string, sequence_number>> walk_checked(const memtable& t,
+                                                                  const memtable::cursor_options& o) {
+  std::vector<std::pair<std::string, sequence_number>> out;
+  for (auto e : t.entries(o)) {
+    if (!out.empty()) {
+      const auto& [pk, ps] = out.back();
+      const bool ordered = o.all_versions ? (pk < e.key || (pk == e.key && ps > e.sequence)) : pk < e.key;
+      BOOST_REQUIRE_MESSAGE(ordered, "cursor out of order at " << e.key);
+    }
+    BOOST_REQUIRE(e.sequence <= *o.snapshot);
+    out.emplace_back(std::string(e.key), e.sequence);
+  }
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(memtable_stress)
+
+BOOST_AUTO_TEST_CASE(writers_and_readers_disjoint_and_overlapping_keys) {
+  constexpr int writers = 4, per_writer = 3000;
+  memtable::options o;
+  o.shards = 2;  // fewer shards than writer threads
+  o.arena_block_bytes = 16 * 1024;
+  auto t = memtable::create(o);
+  std::atomic<int> done{0};
+  std::latch start(writers + 2);
+  std::vector<std::thread> threads;
+  for (int w = 0; w < writers; ++w) {
+    threads.emplace_back([&, w] {
+      start.arrive_and_wait();
+      for (int i = 0; i < per_writer; ++i) {
+        BOOST_REQUIRE(t->put(key_of(w, i), std::to_string(i)));           // disjoint
+        BOOST_REQUIRE(t->put("shared" + std::to_string(i % 50), "x"));  // overlapping
+      }
+      done.fetch_add(1);
+    });
+  }
+  std::atomic<int> scans{0};
+  for (int r = 0; r < 2; ++r) {
+    threads.emplace_back([&, r] {
+      start.arrive_and_wait();
+      while (done.load() < writers) {
+        memtable::cursor_options co;
+        co.snapshot = t->snapshot();
+        co.all_versions = r == 1;
+        walk_checked(*t, co);
+        auto c = t->new_cursor(co);  // backward too
+        c.seek_to_last();
+        std::string last;
+        bool first = true;
+        for (int steps = 0; c.valid() && steps < 200; ++steps, c.prev()) {
+          if (!first && !co.all_versions) BOOST_REQUIRE(std::string(c.key()) < last);
+          last = c.key();
+          first = false;
+        }
+        scans.fetch_add(1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  BOOST_TEST(scans.load() > 0);
+  BOOST_TEST(t->size() == static_cast<std::size_t>(2 * writers * per_writer));
+  BOOST_TEST(t->snapshot() == static_cast<sequence_number>(2 * writers * per_writer));
+  for (int w = 0; w < writers; ++w) {
+    for (int i = 0; i < per_writer; ++i) BOOST_REQUIRE(*t->get_live(key_of(w, i)) == std::to_string(i));
+  }
+  for (int i = 0; i < 50; ++i) BOOST_REQUIRE(t->contains("shared" + std::to_string(i)));
+}
+
+BOOST_AUTO_TEST_CASE(snapshot_taken_mid_run_sees_exactly_the_versions_up_to_it) {
+  constexpr int writers = 3, per_writer = 2000;
+  auto t = memtable::create();
+  std::latch start(writers + 1);
+  std::vector<std::thread> threads;
+  for (int w = 0; w < writers; ++w) {
+    threads.emplace_back([&, w] {
+      start.arrive_and_wait();
+      for (int i = 0; i < per_writer; ++i) {
+        if (i % 7 == 0) {
+          BOOST_REQUIRE(t->erase("hot" + std::to_string(i % 13)));
+        } else {
+          BOOST_REQUIRE(t->put(i % 3 ? key_of(w, i) : "hot" + std::to_string(i % 13), std::to_string(w)));
+        }
+      }
+    });
+  }
+  start.arrive_and_wait();
+  std::vector<std::pair<sequence_number, std::vector<std::pair<std::string, sequence_number>>>> seen;
+  for (int k = 0; k < 20; ++k) {
+    memtable::cursor_options co;
+    co.snapshot = t->snapshot();
+    co.all_versions = true;
+    auto entries = walk_checked(*t, co);
+    // Publication is strict: every sequence 1..S is an entry, no holes.
+    BOOST_REQUIRE_EQUAL(entries.size(), *co.snapshot);
+    seen.emplace_back(*co.snapshot, std::move(entries));
+    std::this_thread::yield();
+  }
+  for (auto& th : threads) th.join();
+  for (const auto& [snap, entries] : seen) {  // the same snapshot read again after all writes: identical
+    memtable::cursor_options co;
+    co.snapshot = snap;
+    co.all_versions = true;
+    BOOST_REQUIRE(walk_checked(*t, co) == entries);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(seal_racing_writers_loses_nothing) {
+  for (int round = 0; round < 5; ++round) {
+    constexpr int writers = 4;
+    auto t = memtable::create();
+    std::vector<std::vector<std::string>> acked(writers);
+    std::vector<std::vector<std::string>> refused(writers);
+    std::latch start(writers + 1);
+    std::vector<std::thread> threads;
+    for (int w = 0; w < writers; ++w) {
+      threads.emplace_back([&, w] {
+        start.arrive_and_wait();
+        for (int i = 0;; ++i) {
+          const auto key = key_of(w, i);
+          const auto ec = t->try_put(key, "v");
+          if (ec) {
+            BOOST_REQUIRE((ec == errc::sealed));
+            refused[w].push_back(key);
+            if (refused[w].size() > 10) return;
+          } else {
+            BOOST_REQUIRE(refused[w].empty());  // once refused, never accepted again
+            acked[w].push_back(key);
+          }
+        }
+      });
+    }
+    start.arrive_and_wait();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2 + round));
+    auto s = t->seal();
+    BOOST_REQUIRE(!s.error);
+    const auto frozen_size = t->size();  // seal waited for writers in flight
+    for (auto& th : threads) th.join();
+    std::size_t total = 0;
+    for (int w = 0; w < writers; ++w) {
+      total += acked[w].size();
+      for (const auto& k : acked[w]) BOOST_REQUIRE(t->contains(k));
+      for (const auto& k : refused[w]) BOOST_REQUIRE(t->get(k).absent());
+    }
+    BOOST_TEST(frozen_size == total);
+    BOOST_TEST(t->size() == total);  // nothing landed after the seal
+    BOOST_TEST(t->snapshot() == total);
+    BOOST_TEST(s.fresh->empty());
+    BOOST_TEST(s.fresh->put("after", "seal"));
+    BOOST_TEST(s.fresh->get("after").sequence == total + 1);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(auto_seal_racing_writers_lands_exactly_the_limit) {
+  memtable::options o;
+  o.max_entries = 5000;
+  auto t = memtable::create(o);
+  std::atomic<int> acked{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 4; ++w) {
+    threads.emplace_back([&, w] {
+      for (int i = 0;; ++i) {
+        if (t->try_put(key_of(w, i), "v")) return;
+        acked.fetch_add(1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  BOOST_TEST(acked.load() == 5000);
+  BOOST_TEST(t->size() == 5000u);
+  BOOST_TEST(t->is_sealed());
+}
+
+BOOST_AUTO_TEST_CASE(get_or_insert_races_have_one_winner_per_key) {
+  constexpr int threads_n = 4, keys = 500;
+  auto t = memtable::create();
+  std::vector<std::vector<std::string>> got(threads_n, std::vector<std::string>(keys));
+  std::atomic<int> winners{0};
+  std::latch start(threads_n);
+  std::vector<std::thread> threads;
+  for (int w = 0; w < threads_n; ++w) {
+    threads.emplace_back([&, w] {
+      start.arrive_and_wait();
+      for (int k = 0; k < keys; ++k) {
+        const auto r = t->get_or_insert("key" + std::to_string(k), "from" + std::to_string(w));
+        BOOST_REQUIRE(!r.error);
+        if (r.inserted) winners.fetch_add(1);
+        got[w][k] = r.value;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  BOOST_TEST(winners.load() == keys);
+  BOOST_TEST(t->size() == static_cast<std::size_t>(keys));
+  for (int k = 0; k < keys; ++k) {
+    for (int w = 1; w < threads_n; ++w) BOOST_REQUIRE(got[w][k] == got[0][k]);
+    BOOST_REQUIRE(*t->get_live("key" + std::to_string(k)) == got[0][k]);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(short_lived_threads_more_than_shards) {
+  memtable::options o;
+  o.shards = 2;
+  o.arena_block_bytes = 4096;
+  auto t = memtable::create(o);
+  for (int wave = 0; wave < 10; ++wave) {
+    std::vector<std::thread> threads;
+    for (int w = 0; w < 6; ++w) {
+      threads.emplace_back([&, w, wave] {
+        for (int i = 0; i < 200; ++i) BOOST_REQUIRE(t->put(key_of(wave * 10 + w, i), std::string(i % 300, 'x')));
+      });
+    }
+    for (auto& th : threads) th.join();
+  }
+  BOOST_TEST(t->size() == 10u * 6 * 200);
+  for (int wave = 0; wave < 10; ++wave) {
+    for (int w = 0; w < 6; ++w) {
+      for (int i = 0; i < 200; ++i) {
+        BOOST_REQUIRE(t->get(key_of(wave * 10 + w, i)).value == std::string(i % 300, 'x'));
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(store_mode_concurrent_batches_publish_atomically) {
+  // Store mode as the db uses it: a sequence range per batch, inserted by
+  // several threads, published in order; a reader at the published point
+  // sees each batch whole or not at all.
+  constexpr int threads_n = 3, batches = 400, batch_size = 4;
+  auto t = memtable::create();
+  std::atomic<sequence_number> next{1};
+  std::mutex publish_mu;
+  std::set<sequence_number> completed;  // batch first seqs done, not yet published
+  sequence_number published = 0;
+  std::atomic<bool> stop{false};
+  std::thread reader([&] {
+    while (!stop.load()) {
+      memtable::cursor_options co;
+      co.snapshot = t->snapshot();
+      co.all_versions = true;
+      const auto entries = walk_checked(*t, co);
+      BOOST_REQUIRE_EQUAL(entries.size() % batch_size, 0u);
+      BOOST_REQUIRE_EQUAL(entries.size(), *co.snapshot);
+    }
+  });
+  std::vector<std::thread> writers;
+  for (int w = 0; w < threads_n; ++w) {
+    writers.emplace_back([&, w] {
+      for (int b = 0; b < batches; ++b) {
+        const sequence_number first = next.fetch_add(batch_size);
+        std::vector<std::string> keys;
+        for (int i = 0; i < batch_size; ++i) keys.push_back(key_of(w, b * batch_size + i));
+        std::vector<memtable::batch_op> ops;
+        for (const auto& k : keys) ops.push_back({strata::value_type::value, k, "v"});
+        BOOST_REQUIRE(!t->insert_batch(first, ops));
+        std::lock_guard lock(publish_mu);  // the store's in-order publication, simplified
+        completed.insert(first);
+        while (!completed.empty() && *completed.begin() == published + 1) {
+          published += batch_size;
+          completed.erase(completed.begin());
+        }
+        t->publish(published);
+      }
+    });
+  }
+  for (auto& th : writers) th.join();
+  stop.store(true);
+  reader.join();
+  BOOST_TEST(t->snapshot() == static_cast<sequence_number>(threads_n * batches * batch_size));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
