@@ -13,10 +13,12 @@
 #include <vector>
 
 #include "strata/memtable.hpp"
+#include "thread_checks.hpp"
 
 using strata::errc;
 using strata::memtable;
 using strata::sequence_number;
+using strata::testing::thread_checks;
 
 namespace {
 
@@ -27,16 +29,16 @@ std::string key_of(int writer, int i) {
 }
 
 // Walks a cursor view and checks it is strictly ordered; returns its entries.
-std::vector<std::pair<std::string, sequence_number>> walk_checked(const memtable& t,
-                                                                  const memtable::cursor_options& o) {
+std::vector<std::pair<std::string, sequence_number>> walk_checked(const memtable& t, const memtable::cursor_options& o,
+                                                                  thread_checks& checks) {
   std::vector<std::pair<std::string, sequence_number>> out;
   for (auto e : t.entries(o)) {
     if (!out.empty()) {
       const auto& [pk, ps] = out.back();
       const bool ordered = o.all_versions ? (pk < e.key || (pk == e.key && ps > e.sequence)) : pk < e.key;
-      BOOST_REQUIRE_MESSAGE(ordered, "cursor out of order at " << e.key);
+      if (!THREAD_CHECK(checks, ordered)) break;
     }
-    BOOST_REQUIRE(e.sequence <= *o.snapshot);
+    if (!THREAD_CHECK(checks, e.sequence <= *o.snapshot)) break;
     out.emplace_back(std::string(e.key), e.sequence);
   }
   return out;
@@ -47,6 +49,7 @@ std::vector<std::pair<std::string, sequence_number>> walk_checked(const memtable
 BOOST_AUTO_TEST_SUITE(memtable_stress)
 
 BOOST_AUTO_TEST_CASE(writers_and_readers_disjoint_and_overlapping_keys) {
+  thread_checks checks;
   constexpr int writers = 4, per_writer = 3000;
   memtable::options o;
   o.shards = 2;  // fewer shards than writer threads
@@ -59,8 +62,8 @@ BOOST_AUTO_TEST_CASE(writers_and_readers_disjoint_and_overlapping_keys) {
     threads.emplace_back([&, w] {
       start.arrive_and_wait();
       for (int i = 0; i < per_writer; ++i) {
-        BOOST_REQUIRE(t->put(key_of(w, i), std::to_string(i)));           // disjoint
-        BOOST_REQUIRE(t->put("shared" + std::to_string(i % 50), "x"));  // overlapping
+        THREAD_CHECK(checks, t->put(key_of(w, i), std::to_string(i)));           // disjoint
+        THREAD_CHECK(checks, t->put("shared" + std::to_string(i % 50), "x"));  // overlapping
       }
       done.fetch_add(1);
     });
@@ -73,13 +76,13 @@ BOOST_AUTO_TEST_CASE(writers_and_readers_disjoint_and_overlapping_keys) {
         memtable::cursor_options co;
         co.snapshot = t->snapshot();
         co.all_versions = r == 1;
-        walk_checked(*t, co);
+        walk_checked(*t, co, checks);
         auto c = t->new_cursor(co);  // backward too
         c.seek_to_last();
         std::string last;
         bool first = true;
         for (int steps = 0; c.valid() && steps < 200; ++steps, c.prev()) {
-          if (!first && !co.all_versions) BOOST_REQUIRE(std::string(c.key()) < last);
+          if (!first && !co.all_versions) THREAD_CHECK(checks, std::string(c.key()) < last);
           last = c.key();
           first = false;
         }
@@ -95,9 +98,11 @@ BOOST_AUTO_TEST_CASE(writers_and_readers_disjoint_and_overlapping_keys) {
     for (int i = 0; i < per_writer; ++i) BOOST_REQUIRE(*t->get_live(key_of(w, i)) == std::to_string(i));
   }
   for (int i = 0; i < 50; ++i) BOOST_REQUIRE(t->contains("shared" + std::to_string(i)));
+  BOOST_TEST(checks.ok(), checks.report());
 }
 
 BOOST_AUTO_TEST_CASE(snapshot_taken_mid_run_sees_exactly_the_versions_up_to_it) {
+  thread_checks checks;
   constexpr int writers = 3, per_writer = 2000;
   auto t = memtable::create();
   std::latch start(writers + 1);
@@ -107,9 +112,9 @@ BOOST_AUTO_TEST_CASE(snapshot_taken_mid_run_sees_exactly_the_versions_up_to_it) 
       start.arrive_and_wait();
       for (int i = 0; i < per_writer; ++i) {
         if (i % 7 == 0) {
-          BOOST_REQUIRE(t->erase("hot" + std::to_string(i % 13)));
+          THREAD_CHECK(checks, t->erase("hot" + std::to_string(i % 13)));
         } else {
-          BOOST_REQUIRE(t->put(i % 3 ? key_of(w, i) : "hot" + std::to_string(i % 13), std::to_string(w)));
+          THREAD_CHECK(checks, t->put(i % 3 ? key_of(w, i) : "hot" + std::to_string(i % 13), std::to_string(w)));
         }
       }
     });
@@ -120,7 +125,7 @@ BOOST_AUTO_TEST_CASE(snapshot_taken_mid_run_sees_exactly_the_versions_up_to_it) 
     memtable::cursor_options co;
     co.snapshot = t->snapshot();
     co.all_versions = true;
-    auto entries = walk_checked(*t, co);
+    auto entries = walk_checked(*t, co, checks);
     // Publication is strict: every sequence 1..S is an entry, no holes.
     BOOST_REQUIRE_EQUAL(entries.size(), *co.snapshot);
     seen.emplace_back(*co.snapshot, std::move(entries));
@@ -131,11 +136,13 @@ BOOST_AUTO_TEST_CASE(snapshot_taken_mid_run_sees_exactly_the_versions_up_to_it) 
     memtable::cursor_options co;
     co.snapshot = snap;
     co.all_versions = true;
-    BOOST_REQUIRE(walk_checked(*t, co) == entries);
+    BOOST_REQUIRE(walk_checked(*t, co, checks) == entries);
   }
+  BOOST_TEST(checks.ok(), checks.report());
 }
 
 BOOST_AUTO_TEST_CASE(seal_racing_writers_loses_nothing) {
+  thread_checks checks;
   for (int round = 0; round < 5; ++round) {
     constexpr int writers = 4;
     auto t = memtable::create();
@@ -150,11 +157,11 @@ BOOST_AUTO_TEST_CASE(seal_racing_writers_loses_nothing) {
           const auto key = key_of(w, i);
           const auto ec = t->try_put(key, "v");
           if (ec) {
-            BOOST_REQUIRE((ec == errc::sealed));
+            THREAD_CHECK(checks, (ec == errc::sealed));
             refused[w].push_back(key);
             if (refused[w].size() > 10) return;
           } else {
-            BOOST_REQUIRE(refused[w].empty());  // once refused, never accepted again
+            THREAD_CHECK(checks, refused[w].empty());  // once refused, never accepted again
             acked[w].push_back(key);
           }
         }
@@ -179,9 +186,11 @@ BOOST_AUTO_TEST_CASE(seal_racing_writers_loses_nothing) {
     BOOST_TEST(s.fresh->put("after", "seal"));
     BOOST_TEST(s.fresh->get("after").sequence == total + 1);
   }
+  BOOST_TEST(checks.ok(), checks.report());
 }
 
 BOOST_AUTO_TEST_CASE(auto_seal_racing_writers_lands_exactly_the_limit) {
+  thread_checks checks;
   memtable::options o;
   o.max_entries = 5000;
   auto t = memtable::create(o);
@@ -199,9 +208,11 @@ BOOST_AUTO_TEST_CASE(auto_seal_racing_writers_lands_exactly_the_limit) {
   BOOST_TEST(acked.load() == 5000);
   BOOST_TEST(t->size() == 5000u);
   BOOST_TEST(t->is_sealed());
+  BOOST_TEST(checks.ok(), checks.report());
 }
 
 BOOST_AUTO_TEST_CASE(get_or_insert_races_have_one_winner_per_key) {
+  thread_checks checks;
   constexpr int threads_n = 4, keys = 500;
   auto t = memtable::create();
   std::vector<std::vector<std::string>> got(threads_n, std::vector<std::string>(keys));
@@ -213,7 +224,7 @@ BOOST_AUTO_TEST_CASE(get_or_insert_races_have_one_winner_per_key) {
       start.arrive_and_wait();
       for (int k = 0; k < keys; ++k) {
         const auto r = t->get_or_insert("key" + std::to_string(k), "from" + std::to_string(w));
-        BOOST_REQUIRE(!r.error);
+        THREAD_CHECK(checks, !r.error);
         if (r.inserted) winners.fetch_add(1);
         got[w][k] = r.value;
       }
@@ -226,9 +237,11 @@ BOOST_AUTO_TEST_CASE(get_or_insert_races_have_one_winner_per_key) {
     for (int w = 1; w < threads_n; ++w) BOOST_REQUIRE(got[w][k] == got[0][k]);
     BOOST_REQUIRE(*t->get_live("key" + std::to_string(k)) == got[0][k]);
   }
+  BOOST_TEST(checks.ok(), checks.report());
 }
 
 BOOST_AUTO_TEST_CASE(short_lived_threads_more_than_shards) {
+  thread_checks checks;
   memtable::options o;
   o.shards = 2;
   o.arena_block_bytes = 4096;
@@ -237,7 +250,7 @@ BOOST_AUTO_TEST_CASE(short_lived_threads_more_than_shards) {
     std::vector<std::thread> threads;
     for (int w = 0; w < 6; ++w) {
       threads.emplace_back([&, w, wave] {
-        for (int i = 0; i < 200; ++i) BOOST_REQUIRE(t->put(key_of(wave * 10 + w, i), std::string(i % 300, 'x')));
+        for (int i = 0; i < 200; ++i) THREAD_CHECK(checks, t->put(key_of(wave * 10 + w, i), std::string(i % 300, 'x')));
       });
     }
     for (auto& th : threads) th.join();
@@ -250,9 +263,11 @@ BOOST_AUTO_TEST_CASE(short_lived_threads_more_than_shards) {
       }
     }
   }
+  BOOST_TEST(checks.ok(), checks.report());
 }
 
 BOOST_AUTO_TEST_CASE(store_mode_concurrent_batches_publish_atomically) {
+  thread_checks checks;
   // Store mode as the db uses it: a sequence range per batch, inserted by
   // several threads, published in order; a reader at the published point
   // sees each batch whole or not at all.
@@ -268,9 +283,9 @@ BOOST_AUTO_TEST_CASE(store_mode_concurrent_batches_publish_atomically) {
       memtable::cursor_options co;
       co.snapshot = t->snapshot();
       co.all_versions = true;
-      const auto entries = walk_checked(*t, co);
-      BOOST_REQUIRE_EQUAL(entries.size() % batch_size, 0u);
-      BOOST_REQUIRE_EQUAL(entries.size(), *co.snapshot);
+      const auto entries = walk_checked(*t, co, checks);
+      THREAD_CHECK(checks, (entries.size() % batch_size) == (0u));
+      THREAD_CHECK(checks, (entries.size()) == (*co.snapshot));
     }
   });
   std::vector<std::thread> writers;
@@ -282,7 +297,7 @@ BOOST_AUTO_TEST_CASE(store_mode_concurrent_batches_publish_atomically) {
         for (int i = 0; i < batch_size; ++i) keys.push_back(key_of(w, b * batch_size + i));
         std::vector<memtable::batch_op> ops;
         for (const auto& k : keys) ops.push_back({strata::value_type::value, k, "v"});
-        BOOST_REQUIRE(!t->insert_batch(first, ops));
+        THREAD_CHECK(checks, !t->insert_batch(first, ops));
         std::lock_guard lock(publish_mu);  // the store's in-order publication, simplified
         completed.insert(first);
         while (!completed.empty() && *completed.begin() == published + 1) {
@@ -297,6 +312,7 @@ BOOST_AUTO_TEST_CASE(store_mode_concurrent_batches_publish_atomically) {
   stop.store(true);
   reader.join();
   BOOST_TEST(t->snapshot() == static_cast<sequence_number>(threads_n * batches * batch_size));
+  BOOST_TEST(checks.ok(), checks.report());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
