@@ -63,7 +63,10 @@ class memtable : public std::enable_shared_from_this<memtable> {
   struct options {
     // Size of each arena block a shard bump-allocates from (fastskip's
     // "capacity"). Larger nodes (> block/4) get a dedicated block.
-    std::size_t arena_block_bytes = 256 << 10;
+    std::size_t arena_block_bytes = 2u << 20;
+    // Blocks of >= 2 MiB are 2 MiB-aligned and advised as transparent huge
+    // pages (fewer TLB misses per search). Ignored for smaller blocks.
+    bool huge_pages = true;
     // Arena shards; 0 = std::thread::hardware_concurrency(). Threads map to
     // shards round-robin, so any number of threads works with any count.
     unsigned shards = 0;
@@ -119,7 +122,9 @@ class memtable : public std::enable_shared_from_this<memtable> {
   };
 
   struct cursor_options {
-    // Sequence to read at; nullopt = snapshot() when the cursor is created.
+    // Sequence to read at. nullopt = live: the cursor sees versions as they
+    // are linked, like fastskip's iter(); pass snapshot() for a stable
+    // point-in-time view.
     std::optional<sequence_number> snapshot;
     // false: one entry per user key (its newest visible version).
     // true: every visible version in internal order (what a flush writes).
@@ -165,22 +170,31 @@ class memtable : public std::enable_shared_from_this<memtable> {
   void publish(sequence_number seq) noexcept;
 
   // ---- reads ----
-  // The current read point: every version <= it is fully inserted.
+  // Reads without a snapshot are *live*: they see every version linked so
+  // far, so a thread always reads its own writes, and each read is
+  // linearizable (a write takes effect at its linking CAS). Reads at a
+  // snapshot see exactly the versions <= it: stable under concurrent writers.
+  //
+  // The current snapshot point: every version <= it is fully inserted.
   sequence_number snapshot() const noexcept;
-  lookup get(std::string_view key) const { return get(key, snapshot()); }
+  lookup get(std::string_view key) const { return get(key, max_sequence_number); }
   lookup get(std::string_view key, sequence_number snapshot) const;
-  std::optional<std::string_view> get_live(std::string_view key) const;
+  std::optional<std::string_view> get_live(std::string_view key) const {
+    return get_live(key, max_sequence_number);
+  }
   std::optional<std::string_view> get_live(std::string_view key, sequence_number snapshot) const;
   bool contains(std::string_view key) const { return get(key).found(); }
   bool contains(std::string_view key, sequence_number snapshot) const { return get(key, snapshot).found(); }
   // One lookup per key, all at the same snapshot (results in key order of `keys`).
-  std::vector<lookup> get_many(std::span<const std::string_view> keys) const;
+  std::vector<lookup> get_many(std::span<const std::string_view> keys) const {
+    return get_many(keys, max_sequence_number);
+  }
   std::vector<lookup> get_many(std::span<const std::string_view> keys, sequence_number snapshot) const;
 
   // A cursor starts unpositioned: call a seek first.
   cursor new_cursor(const cursor_options& opts) const;
   cursor new_cursor() const;
-  // Range-for over the view (default: user view at the current snapshot).
+  // Range-for over the view (default: live user view).
   entry_range entries(const cursor_options& opts) const;
   entry_range entries() const;
 

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <new>
 
+#include <sys/mman.h>
+
 namespace strata::detail {
 
 struct arena::block {
@@ -18,8 +20,19 @@ struct arena::block {
 };
 static_assert(sizeof(void*) * 3 % arena::alignment == 0, "block header keeps data aligned");
 
-arena::arena(std::size_t block_bytes, unsigned shards)
-    : block_bytes_(round_up(std::max(block_bytes, min_block_bytes))),
+namespace {
+std::size_t block_size_for(std::size_t requested, bool huge) {
+  requested = std::max(requested, arena::min_block_bytes);
+  if (huge && requested >= arena::huge_page_bytes) {
+    return (requested + arena::huge_page_bytes - 1) / arena::huge_page_bytes * arena::huge_page_bytes;
+  }
+  return arena::round_up(requested);
+}
+}  // namespace
+
+arena::arena(std::size_t block_bytes, unsigned shards, bool huge_pages)
+    : huge_pages_(huge_pages && block_bytes >= huge_page_bytes),
+      block_bytes_(block_size_for(block_bytes, huge_pages)),
       shard_count_(std::max(shards, 1u)),
       shards_(std::make_unique<shard[]>(shard_count_)) {}
 
@@ -36,14 +49,18 @@ arena::~arena() {
   free_chain(dedicated_.load(std::memory_order_relaxed));
 }
 
-arena::block* arena::new_block(std::size_t capacity, block* previous) {
-  void* raw = std::malloc(sizeof(block) + capacity);
+// `capacity` is the usable size; the block's allocation is capacity + header.
+arena::block* arena::new_block(std::size_t capacity, block* previous, bool huge) {
+  const std::size_t total = sizeof(block) + capacity;
+  void* raw = huge ? std::aligned_alloc(huge_page_bytes, total) : std::malloc(total);
   if (raw == nullptr) throw std::bad_alloc();
+  // Advice only: where THP is off the block simply uses normal pages.
+  if (huge) (void)::madvise(raw, total, MADV_HUGEPAGE);
   return new (raw) block{previous, capacity, {0}};
 }
 
 char* arena::allocate_dedicated(std::size_t bytes) {
-  block* b = new_block(bytes, nullptr);
+  block* b = new_block(bytes, nullptr, false);
   b->used.store(bytes, std::memory_order_relaxed);
   reserved_.fetch_add(sizeof(block) + bytes, std::memory_order_relaxed);
   // Push-only stack: release publishes b->previous to the destructor's
@@ -69,12 +86,12 @@ char* arena::allocate(std::size_t bytes, unsigned shard_index) {
       if (offset + bytes <= b->capacity) return b->data() + offset;
       // Exhausted (the overshoot is harmless: nobody allocates from b again).
     }
-    block* fresh = new_block(block_bytes_, b);
+    block* fresh = new_block(block_bytes_ - sizeof(block), b, huge_pages_);
     fresh->used.store(bytes, std::memory_order_relaxed);
     // Release: publishes fresh's header to threads that acquire-load current.
     // Failure acquire: we go on to use the block another thread installed.
     if (s.current.compare_exchange_strong(b, fresh, std::memory_order_acq_rel, std::memory_order_acquire)) {
-      reserved_.fetch_add(sizeof(block) + block_bytes_, std::memory_order_relaxed);
+      reserved_.fetch_add(block_bytes_, std::memory_order_relaxed);
       return fresh->data();
     }
     // Lost the race: fresh was never visible to anyone; b is now the winner's block.

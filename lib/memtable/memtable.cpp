@@ -93,7 +93,7 @@ class batch_plan {
 
 memtable_core::memtable_core(const memtable::options& opts)
     : options(normalized(opts)),
-      memory(options.arena_block_bytes, options.shards),
+      memory(options.arena_block_bytes, options.shards, options.huge_pages),
       shards(std::make_unique<shard_counters[]>(memory.shard_count())),
       head_memory(std::make_unique<char[]>(memtable_node::allocation_size(max_height, 0, 0))),
       list(head_memory.get()),
@@ -338,16 +338,10 @@ memtable::lookup memtable::get(std::string_view key, sequence_number snapshot) c
   return {lookup::state::found, n->value(), n->sequence()};
 }
 
-std::optional<std::string_view> memtable::get_live(std::string_view key) const { return get_live(key, snapshot()); }
-
 std::optional<std::string_view> memtable::get_live(std::string_view key, sequence_number snapshot) const {
   const lookup r = get(key, snapshot);
   if (!r.found()) return std::nullopt;
   return r.value;
-}
-
-std::vector<memtable::lookup> memtable::get_many(std::span<const std::string_view> keys) const {
-  return get_many(keys, snapshot());
 }
 
 std::vector<memtable::lookup> memtable::get_many(std::span<const std::string_view> keys,

@@ -1,6 +1,7 @@
 // strata::memtable::cursor — ordered reads at a fixed snapshot.
 //
-// Stability argument: a cursor reads at sequence S, and every version with
+// Stability argument (snapshot cursors; a live cursor reads at the maximum
+// sequence and simply sees what is linked): a cursor reads at sequence S, and every version with
 // sequence <= S was completely linked before S was published; versions
 // written later carry larger sequences and are skipped. So the set of
 // entries a cursor can land on never changes under concurrent writers, and
@@ -18,7 +19,7 @@ using detail::lookup_tag;
 using detail::memtable_node;
 
 memtable::cursor memtable::new_cursor(const cursor_options& opts) const {
-  const sequence_number snap = std::min(opts.snapshot.value_or(snapshot()), max_sequence_number);
+  const sequence_number snap = std::min(opts.snapshot.value_or(max_sequence_number), max_sequence_number);
   return cursor(shared_from_this(), opts, snap);
 }
 

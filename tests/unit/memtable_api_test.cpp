@@ -117,9 +117,10 @@ BOOST_AUTO_TEST_CASE(store_mode_uses_caller_sequences_and_publication) {
   BOOST_TEST((t->insert(11, value_type::value, "k", "dup") == errc::invalid_argument));
   BOOST_TEST((t->insert(0, value_type::value, "k", "zero seq") == errc::invalid_argument));
   BOOST_TEST(t->snapshot() == 0u);  // nothing published yet
-  BOOST_TEST(t->get("k").absent());
+  BOOST_TEST(t->get("k", t->snapshot()).absent());
+  BOOST_TEST(t->get("k").value == "twelve");  // a live read sees what is linked
   t->publish(11);
-  BOOST_TEST(t->get("k").deleted());
+  BOOST_TEST(t->get("k", t->snapshot()).deleted());
   BOOST_TEST(t->get("k", 10).value == "ten");
   BOOST_TEST(t->get("k", 12).value == "twelve");
   t->publish(5);  // monotonic: no going back
@@ -141,6 +142,24 @@ BOOST_AUTO_TEST_CASE(put_batch_gets_consecutive_sequences) {
   BOOST_TEST(t->get("a").sequence == 4u);
   BOOST_TEST(t->get("before").deleted());
   BOOST_TEST(t->get("a", 3).value == "1");
+}
+
+BOOST_AUTO_TEST_CASE(live_reads_see_own_writes_snapshot_reads_do_not_move) {
+  auto t = memtable::create();
+  t->put("a", "1");
+  const auto snap = t->snapshot();
+  auto at_snap = t->new_cursor({.snapshot = snap});
+  auto live = t->new_cursor();
+  t->put("b", "2");
+  at_snap.seek_to_first();
+  at_snap.next();
+  BOOST_TEST(!at_snap.valid());  // b came after the snapshot
+  live.seek_to_first();
+  live.next();
+  BOOST_TEST(live.valid());
+  BOOST_TEST(live.key() == "b");
+  BOOST_TEST(t->get("b").found());
+  BOOST_TEST(t->get("b", snap).absent());
 }
 
 BOOST_AUTO_TEST_CASE(get_or_insert) {
