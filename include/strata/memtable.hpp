@@ -70,8 +70,9 @@ class memtable : public std::enable_shared_from_this<memtable> {
     // zeroes each 2 MiB page at first touch, on the writer's time). Off by
     // default because inserts are the write buffer's main job.
     bool huge_pages = false;
-    // Arena shards; 0 = std::thread::hardware_concurrency(). Threads map to
-    // shards round-robin, so any number of threads works with any count.
+    // Arena shards; 0 = std::thread::hardware_concurrency(). A write uses
+    // the shard of the CPU it runs on; shards may be shared, so any number
+    // of threads works with any shard count.
     unsigned shards = 0;
     // Auto-seal: the write that takes memory_usage() to this many bytes, or
     // size() to this many entries, still lands; later writes get

@@ -1,9 +1,9 @@
 // memtable/arena.hpp — a sharded, lock-free bump allocator.
 //
 // Each shard hands out memory from its current block by an atomic fetch_add
-// on the block's fill mark; a thread normally owns its shard, so that add is
-// uncontended, but shards may be shared by any number of threads (the add
-// makes ranges disjoint). An exhausted block is replaced by CAS; a loser of
+// on the block's fill mark; callers pick the shard of their CPU, so that add
+// is normally uncontended, but shards may be shared by any number of threads
+// (the add makes ranges disjoint). An exhausted block is replaced by CAS; a loser of
 // that race frees its unpublished block and retries. Allocations larger than
 // a quarter block get a dedicated block so a big value does not waste the
 // rest of a shared one.

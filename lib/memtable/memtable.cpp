@@ -6,6 +6,8 @@
 #include <thread>
 #include <vector>
 
+#include <sched.h>
+
 #include "memtable/memtable_core.hpp"
 #include "strata/memtable.hpp"
 
@@ -13,9 +15,9 @@ namespace strata {
 namespace detail {
 namespace {
 
-// Threads are numbered once, on first use, and map to shards round-robin:
-// threads of a pool that come and go simply take the next numbers.
-// Relaxed: only uniqueness-ish spreading matters, not ordering.
+// Threads are numbered once, on first use (seeds their RNG; fallback shard
+// choice where the CPU number is unavailable).
+// Relaxed: only distinctness matters, not ordering.
 std::atomic<unsigned> thread_counter{0};
 thread_local const unsigned this_thread_number = thread_counter.fetch_add(1, std::memory_order_relaxed);
 
@@ -99,7 +101,16 @@ memtable_core::memtable_core(const memtable::options& opts)
       list(head_memory.get()),
       sequences(options.first_sequence) {}
 
-unsigned memtable_core::shard_of_this_thread() const noexcept { return this_thread_number % memory.shard_count(); }
+// The shard of the CPU we run on (as RocksDB's ConcurrentArena does): two
+// writers running at the same moment are on different CPUs, hence different
+// shards, whatever their number; threads that share a CPU take turns on it.
+// Shards tolerate sharing anyway (migration between the call and the
+// allocation is harmless). sched_getcpu reads the rseq area: no syscall.
+unsigned memtable_core::shard_of_this_thread() const noexcept {
+  const int cpu = ::sched_getcpu();
+  const unsigned n = cpu >= 0 ? static_cast<unsigned>(cpu) : this_thread_number;
+  return n % memory.shard_count();
+}
 
 void memtable_core::widen_key_range(const memtable_node* n) noexcept {
   const std::string_view key = n->key();
