@@ -33,7 +33,7 @@
 
 namespace strata::detail {
 
-inline constexpr int max_height = 12;  // p = 1/4: ample for 4^12 = 16M entries per table
+inline constexpr int max_height = 24;  // p = 1/2: ample for 2^24 = 16M entries per table
 
 inline std::uint64_t pack_tag(sequence_number seq, value_type type) noexcept {
   return (seq << 8) | static_cast<std::uint64_t>(type);
@@ -155,6 +155,7 @@ class skiplist {
     node* x = from;
     for (;;) {
       node* nx = x->next(level);
+      prefetch_down(x, level);
       if (nx != nullptr && compare_node(nx, key, tag) < 0) {
         x = nx;
       } else {
@@ -163,6 +164,15 @@ class skiplist {
         return;
       }
     }
+  }
+
+  // Memory-level parallelism for a pointer chase: while we compare x's
+  // successor at `level`, start loading the node we will visit first if we
+  // drop a level at x. Searches touch ~35 nodes at 1M entries, a dozen of
+  // them cold; this overlaps one miss per level with the horizontal walk.
+  // Relaxed: only an address to prefetch; nothing is read through it here.
+  static void prefetch_down(const node* x, int level) noexcept {
+    if (level > 0) __builtin_prefetch(x->tower()[level - 1].load(std::memory_order_relaxed));
   }
 
   static bool same_version(const node* n, std::string_view key, std::uint64_t tag) noexcept {
@@ -238,6 +248,7 @@ inline const skiplist::node* skiplist::find_greater_or_equal(std::string_view ke
   for (int level = current_height() - 1; level >= 0; --level) {
     for (;;) {
       nx = x->next(level);
+      prefetch_down(x, level);
       if (nx != nullptr && compare_node(nx, key, tag) < 0) {
         x = nx;
       } else {
@@ -254,6 +265,7 @@ const skiplist::node* skiplist::find_last(Before&& before) const noexcept {
   for (int level = current_height() - 1; level >= 0; --level) {
     for (;;) {
       const node* nx = x->next(level);
+      prefetch_down(x, level);
       if (nx != nullptr && before(nx)) {
         x = nx;
       } else {
