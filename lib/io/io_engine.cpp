@@ -1,0 +1,56 @@
+#include "io/io_engine.hpp"
+
+#include <cstdio>
+#include <cstring>
+
+#include "io/pool_engine.hpp"
+#include "io/uring_engine.hpp"
+
+namespace strata::io {
+
+const char* op_name(op_kind kind) noexcept {
+  switch (kind) {
+    case op_kind::read: return "read";
+    case op_kind::write: return "write";
+    case op_kind::fdatasync: return "fdatasync";
+    case op_kind::fsync: return "fsync";
+    case op_kind::write_fdatasync: return "write+fdatasync";
+  }
+  return "?";
+}
+
+void io_op::advance(std::size_t n) noexcept {
+  done_bytes += n;
+  std::size_t i = 0;
+  while (i < iov.size() && n >= iov[i].iov_len) {
+    n -= iov[i].iov_len;
+    ++i;
+  }
+  iov.erase(iov.begin(), iov.begin() + static_cast<std::ptrdiff_t>(i));
+  if (n > 0 && !iov.empty()) {
+    iov.front().iov_base = static_cast<char*>(iov.front().iov_base) + n;
+    iov.front().iov_len -= n;
+  }
+}
+
+engine_stats io_engine::stats() const noexcept {
+  return {operations_.load(std::memory_order_relaxed), submissions_.load(std::memory_order_relaxed),
+          retries_.load(std::memory_order_relaxed)};
+}
+
+void io_engine::finish(io_op* op, long result) {
+  if (fault_injector* f = faults()) f->after(*op, result);
+  op->complete(op, result);  // may free op
+}
+
+std::unique_ptr<io_engine> make_io_engine(const engine_options& options) {
+  if (!options.force_fallback) {
+    int error = 0;
+    if (auto ring = uring_engine::create(options, error)) return ring;
+    std::fprintf(stderr, "strata: io_uring unavailable (%s); file I/O runs on %u threads instead\n",
+                 std::strerror(error), options.fallback_threads);
+  }
+  return std::make_unique<pool_engine>(options);
+}
+
+}  // namespace strata::io

@@ -1,0 +1,77 @@
+// io/io_engine.hpp — where file operations run: io_uring, or a thread pool.
+//
+// make_io_engine() tries io_uring first and falls back to a small pool of
+// threads doing pread/pwrite/fdatasync when io_uring is unavailable (old
+// kernel, io_uring_disabled sysctl, a seccomp profile such as Docker's
+// default) or when options.force_fallback is set (tests run both). The choice
+// is made once, at creation, and logged in one line on stderr when it falls
+// back. See docs/io.md for why the ring has its own thread.
+//
+// Thread safety: submit() may be called from any thread. Completions run on
+// the engine's thread(s); io/file_ops.hpp turns them into completions on the
+// caller's associated executor. Destroying an engine waits for (and
+// completes) every operation already submitted.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "io/io_op.hpp"
+
+namespace strata::io {
+
+// Test hook: decide per operation whether it fails, and observe results.
+// Called on the submitting thread (before) and the engine's thread (after).
+class fault_injector {
+ public:
+  virtual ~fault_injector() = default;
+  // Return 0 to run the operation, or a positive errno to fail it without
+  // touching the file.
+  virtual int before(const io_op& op) = 0;
+  // Called with the final result of every operation that ran.
+  virtual void after(const io_op& op, long result) = 0;
+};
+
+struct engine_stats {
+  std::uint64_t operations = 0;   // ops submitted by callers
+  std::uint64_t submissions = 0;  // io_uring_enter calls that submitted (or pool dispatches)
+  std::uint64_t retries = 0;      // short writes completed by resubmission
+};
+
+struct engine_options {
+  unsigned queue_depth = 256;    // io_uring SQ entries
+  unsigned fallback_threads = 2;
+  bool force_fallback = false;
+};
+
+class io_engine {
+ public:
+  virtual ~io_engine() = default;
+  virtual void submit(io_op* op) = 0;
+  virtual const char* name() const noexcept = 0;  // "io_uring" or "threads"
+  engine_stats stats() const noexcept;
+
+  // Not owned; must outlive the engine's use of it. nullptr = no faults.
+  void set_fault_injector(fault_injector* f) noexcept { faults_.store(f, std::memory_order_release); }
+  // Relaxed/acquire pairs: the injector object is published by the release
+  // store above and read through the acquire load below.
+  fault_injector* faults() const noexcept { return faults_.load(std::memory_order_acquire); }
+
+ protected:
+  // Relaxed: statistics only.
+  std::atomic<std::uint64_t> operations_{0};
+  std::atomic<std::uint64_t> submissions_{0};
+  std::atomic<std::uint64_t> retries_{0};
+
+  // Shared finishing step for both engines: report to the injector, then complete.
+  void finish(io_op* op, long result);
+
+ private:
+  std::atomic<fault_injector*> faults_{nullptr};
+};
+
+std::unique_ptr<io_engine> make_io_engine(const engine_options& options = {});
+
+}  // namespace strata::io

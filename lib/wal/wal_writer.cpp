@@ -1,0 +1,172 @@
+#include "wal/wal_writer.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <fmt/format.h>
+
+#include "io/file_ops.hpp"
+
+namespace strata::wal {
+
+namespace asio = boost::asio;
+
+std::string log_file_name(const std::string& dir, std::uint64_t number) {
+  return fmt::format("{}/{:06}.log", dir, number);
+}
+
+wal_writer::wal_writer(io::io_engine& engine, asio::any_io_executor executor, std::string dir,
+                       writer_options options)
+    : engine_(engine), executor_(std::move(executor)), dir_(std::move(dir)), options_(options) {}
+
+wal_writer::~wal_writer() = default;
+
+std::unique_ptr<wal_writer> wal_writer::create(io::io_engine& engine, asio::any_io_executor executor, std::string dir,
+                                               std::uint64_t number, writer_options options, std::error_code& ec) {
+  std::unique_ptr<wal_writer> w(new wal_writer(engine, std::move(executor), std::move(dir), options));
+  w->file_ = io::file::open(engine, log_file_name(w->dir_, number), {.create = true, .exclusive = true}, ec);
+  if (ec) return nullptr;
+  w->number_ = number;
+  w->stats_.files = 1;
+  return w;
+}
+
+writer_stats wal_writer::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+std::uint64_t wal_writer::current_number() const {
+  std::lock_guard lock(mu_);
+  return number_;
+}
+
+std::string wal_writer::last_error() const {
+  std::lock_guard lock(mu_);
+  return last_error_;
+}
+
+namespace {
+// Completes a member on its own associated executor, never inline here.
+void complete(wal_writer::append_handler handler, std::error_code ec) { handler.complete(ec); }
+}  // namespace
+
+void wal_writer::enqueue(std::string_view payload, bool sync, append_handler handler) {
+  push({payload, sync, false, std::move(handler)});
+}
+
+void wal_writer::enqueue_flush(append_handler handler) { push({{}, true, true, std::move(handler)}); }
+
+void wal_writer::push(pending p) {
+  std::unique_lock lock(mu_);
+  if (failed_) {
+    const auto ec = failed_;
+    lock.unlock();
+    complete(std::move(p.handler), ec);
+    return;
+  }
+  queue_.push_back(std::move(p));
+  if (loop_running_) return;  // the running group will pick it up
+  loop_running_ = true;
+  lock.unlock();
+  start_loop();
+}
+
+void wal_writer::fail(std::vector<pending>& group, std::error_code ec, std::string message) {
+  {
+    std::lock_guard lock(mu_);
+    failed_ = ec;
+    last_error_ = std::move(message);
+    for (auto& p : queue_) group.push_back(std::move(p));
+    queue_.clear();
+    loop_running_ = false;
+  }
+  for (auto& p : group) complete(std::move(p.handler), ec);
+  group.clear();
+}
+
+asio::awaitable<std::error_code> wal_writer::rotate() {
+  if (unsynced_) {  // every log but the newest is complete and durable
+    auto [ec, n] = co_await io::async_sync(*file_, true, asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return ec;
+    std::lock_guard lock(mu_);
+    ++stats_.syncs;
+  }
+  std::error_code ec;
+  auto next = io::file::open(engine_, log_file_name(dir_, number_ + 1), {.create = true, .exclusive = true}, ec);
+  if (ec) co_return ec;
+  std::lock_guard lock(mu_);
+  file_ = std::move(next);
+  ++number_;
+  ++stats_.files;
+  file_offset_ = 0;
+  unsynced_ = false;
+  encoder_.reset(0);
+  co_return std::error_code{};
+}
+
+asio::awaitable<void> wal_writer::run_groups(wal_writer* w) {
+  std::vector<pending> group;
+  for (;;) {
+    group.clear();
+    {
+      std::lock_guard lock(w->mu_);
+      if (w->queue_.empty() || w->failed_) {
+        w->loop_running_ = false;
+        co_return;
+      }
+      group.swap(w->queue_);
+    }
+    bool sync = false;
+    std::size_t records = 0;
+    auto encode = [&] {
+      w->buffer_.clear();
+      records = 0;
+      for (const auto& p : group) {
+        sync = sync || p.sync;
+        if (p.flush_only) continue;
+        w->encoder_.add_record(p.payload, w->buffer_);
+        ++records;
+      }
+    };
+    encode();
+    if (w->file_offset_ > 0 && w->file_offset_ + w->buffer_.size() > w->options_.max_file_bytes) {
+      if (auto ec = co_await w->rotate()) {
+        w->fail(group, ec, fmt::format("rotating {}: {}", log_file_name(w->dir_, w->number_), ec.message()));
+        co_return;
+      }
+      encode();  // block offsets restart in the new file
+    }
+    std::error_code ec;
+    if (!w->buffer_.empty()) {
+      auto [wec, n] = co_await io::async_write_at(*w->file_, w->file_offset_, asio::buffer(w->buffer_), sync,
+                                                   asio::as_tuple(asio::use_awaitable));
+      ec = wec;
+    } else if (sync && w->unsynced_) {
+      auto [sec, n] = co_await io::async_sync(*w->file_, true, asio::as_tuple(asio::use_awaitable));
+      ec = sec;
+    }
+    if (ec) {
+      w->fail(group, ec, w->file_->last_error());
+      co_return;
+    }
+    {
+      std::lock_guard lock(w->mu_);
+      w->file_offset_ += w->buffer_.size();
+      if (!w->buffer_.empty()) w->unsynced_ = !sync;
+      if (sync) w->unsynced_ = false;
+      w->stats_.records += records;
+      w->stats_.bytes += w->buffer_.size();
+      if (!w->buffer_.empty()) ++w->stats_.groups;
+      if (sync) ++w->stats_.syncs;
+    }
+    for (auto& p : group) complete(std::move(p.handler), {});
+  }
+}
+
+void wal_writer::start_loop() { asio::co_spawn(executor_, run_groups(this), asio::detached); }
+
+}  // namespace strata::wal

@@ -1,0 +1,122 @@
+// wal/wal_writer.hpp — the write-ahead log writer, with group commit.
+//
+// Any number of writers (coroutines on one thread or many threads) call
+// async_append(payload, sync). Appends that arrive while a write is in
+// flight join the next group; one loop on the WAL's executor encodes a whole
+// group into one buffer and submits it as one write (linked to an fdatasync
+// if any member asked for sync). Every member completes when its bytes are
+// where it asked: in the page cache, or on disk for sync. If the write or
+// the sync fails, every member of the group gets the error, and the writer
+// stays failed (its file may hold a partial group): later appends fail too.
+//
+// Files are <dir>/<number>.log (6+ digits). When a file passes
+// max_file_bytes the writer syncs it and continues in the next number, so
+// every log but the newest is complete and durable.
+//
+// Thread safety: async_append from any thread. The payload must stay valid
+// until the append completes. Destroy the writer only when no append is in
+// flight (async_flush waits for that).
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "io/deferred_completion.hpp"
+#include "io/file.hpp"
+#include "wal/log_encoder.hpp"
+
+namespace strata::wal {
+
+struct writer_options {
+  std::uint64_t max_file_bytes = 64u << 20;
+};
+
+struct writer_stats {
+  std::uint64_t records = 0;
+  std::uint64_t groups = 0;  // write submissions
+  std::uint64_t syncs = 0;   // groups written with fdatasync (+ rotations)
+  std::uint64_t bytes = 0;   // log bytes written, framing included
+  std::uint64_t files = 0;   // log files opened
+  double mean_group_size() const noexcept { return groups ? static_cast<double>(records) / groups : 0.0; }
+};
+
+std::string log_file_name(const std::string& dir, std::uint64_t number);
+
+class wal_writer {
+ public:
+  using append_handler = io::deferred_completion;
+
+  // Creates <dir>/<number>.log (blocking: call from a background executor).
+  // The group loop runs on `executor`.
+  static std::unique_ptr<wal_writer> create(io::io_engine& engine, boost::asio::any_io_executor executor,
+                                            std::string dir, std::uint64_t number, writer_options options,
+                                            std::error_code& ec);
+  ~wal_writer();
+
+  template <typename Token>
+  auto async_append(std::string_view payload, bool sync, Token&& token) {
+    return boost::asio::async_initiate<Token, void(std::error_code)>(
+        [this, payload, sync](auto handler) { enqueue(payload, sync, append_handler(std::move(handler))); }, token);
+  }
+
+  // Completes once every append queued before it completed, after an
+  // fdatasync of the current file.
+  template <typename Token>
+  auto async_flush(Token&& token) {
+    return boost::asio::async_initiate<Token, void(std::error_code)>(
+        [this](auto handler) { enqueue_flush(append_handler(std::move(handler))); }, token);
+  }
+
+  writer_stats stats() const;
+  std::uint64_t current_number() const;
+  // Last failure with its file name ("write /d/000003.log: No space ..."), or "".
+  std::string last_error() const;
+
+ private:
+  struct pending {
+    std::string_view payload;
+    bool sync = false;
+    bool flush_only = false;
+    append_handler handler;
+  };
+
+  wal_writer(io::io_engine& engine, boost::asio::any_io_executor executor, std::string dir, writer_options options);
+  void enqueue(std::string_view payload, bool sync, append_handler handler);
+  void enqueue_flush(append_handler handler);
+  void push(pending p);
+  void start_loop();
+  // The group-commit loop; runs on executor_ while loop_running_.
+  static boost::asio::awaitable<void> run_groups(wal_writer* w);
+  // Fails `group` and every queued append with ec; the writer stays failed.
+  void fail(std::vector<pending>& group, std::error_code ec, std::string message);
+  // Syncs the current file if needed and switches to the next number.
+  boost::asio::awaitable<std::error_code> rotate();
+
+  io::io_engine& engine_;
+  boost::asio::any_io_executor executor_;
+  const std::string dir_;
+  const writer_options options_;
+
+  mutable std::mutex mu_;          // guards everything below
+  std::vector<pending> queue_;
+  bool loop_running_ = false;
+  std::error_code failed_;         // sticky
+  std::string last_error_;
+  writer_stats stats_;
+  std::unique_ptr<io::file> file_;
+  std::uint64_t number_ = 0;
+  std::uint64_t file_offset_ = 0;  // only the group loop touches these two
+  bool unsynced_ = false;
+  log_encoder encoder_;
+  std::string buffer_;
+};
+
+}  // namespace strata::wal
