@@ -54,13 +54,7 @@ namespace {
 void complete(wal_writer::append_handler handler, std::error_code ec) { handler.complete(ec); }
 }  // namespace
 
-void wal_writer::enqueue(std::string_view payload, bool sync, append_handler handler) {
-  push({payload, sync, false, std::move(handler)});
-}
-
-void wal_writer::enqueue_flush(append_handler handler) { push({{}, true, true, std::move(handler)}); }
-
-void wal_writer::push(pending p) {
+void wal_writer::push(pending p, asio::any_io_executor loop_executor) {
   std::unique_lock lock(mu_);
   if (failed_) {
     const auto ec = failed_;
@@ -69,10 +63,10 @@ void wal_writer::push(pending p) {
     return;
   }
   queue_.push_back(std::move(p));
-  if (loop_running_) return;  // the running group will pick it up
+  if (loop_running_) return;  // the running loop will pick it up
   loop_running_ = true;
   lock.unlock();
-  start_loop();
+  start_loop(std::move(loop_executor));
 }
 
 void wal_writer::fail(std::vector<pending>& group, std::error_code ec, std::string message) {
@@ -88,13 +82,7 @@ void wal_writer::fail(std::vector<pending>& group, std::error_code ec, std::stri
   group.clear();
 }
 
-asio::awaitable<std::error_code> wal_writer::rotate() {
-  if (unsynced_) {  // every log but the newest is complete and durable
-    auto [ec, n] = co_await io::async_sync(*file_, true, asio::as_tuple(asio::use_awaitable));
-    if (ec) co_return ec;
-    std::lock_guard lock(mu_);
-    ++stats_.syncs;
-  }
+asio::awaitable<std::error_code> wal_writer::open_next_file() {
   std::error_code ec;
   auto next = io::file::open(engine_, log_file_name(dir_, number_ + 1), {.create = true, .exclusive = true}, ec);
   if (ec) co_return ec;
@@ -102,6 +90,18 @@ asio::awaitable<std::error_code> wal_writer::rotate() {
   file_ = std::move(next);
   ++number_;
   ++stats_.files;
+  co_return std::error_code{};
+}
+
+asio::awaitable<std::error_code> wal_writer::rotate() {
+  if (unsynced_) {  // every log but the newest is complete and durable
+    auto [ec, n] = co_await io::async_sync(*file_, true, asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return ec;
+    std::lock_guard lock(mu_);
+    ++stats_.syncs;
+  }
+  // Opening is a blocking syscall: run it on the background executor.
+  if (auto ec = co_await asio::co_spawn(executor_, open_next_file(), asio::use_awaitable)) co_return ec;
   file_offset_ = 0;
   unsynced_ = false;
   encoder_.reset(0);
@@ -167,6 +167,8 @@ asio::awaitable<void> wal_writer::run_groups(wal_writer* w) {
   }
 }
 
-void wal_writer::start_loop() { asio::co_spawn(executor_, run_groups(this), asio::detached); }
+void wal_writer::start_loop(asio::any_io_executor loop_executor) {
+  asio::co_spawn(loop_executor, run_groups(this), asio::detached);
+}
 
 }  // namespace strata::wal

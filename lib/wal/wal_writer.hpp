@@ -19,6 +19,7 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
@@ -26,6 +27,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <system_error>
 #include <vector>
 
@@ -64,7 +66,11 @@ class wal_writer {
   template <typename Token>
   auto async_append(std::string_view payload, bool sync, Token&& token) {
     return boost::asio::async_initiate<Token, void(std::error_code)>(
-        [this, payload, sync](auto handler) { enqueue(payload, sync, append_handler(std::move(handler))); }, token);
+        [this, payload, sync](auto handler) {
+          auto ex = loop_executor_for(handler);
+          push({payload, sync, false, append_handler(std::move(handler))}, std::move(ex));
+        },
+        token);
   }
 
   // Completes once every append queued before it completed, after an
@@ -72,7 +78,11 @@ class wal_writer {
   template <typename Token>
   auto async_flush(Token&& token) {
     return boost::asio::async_initiate<Token, void(std::error_code)>(
-        [this](auto handler) { enqueue_flush(append_handler(std::move(handler))); }, token);
+        [this](auto handler) {
+          auto ex = loop_executor_for(handler);
+          push({{}, true, true, append_handler(std::move(handler))}, std::move(ex));
+        },
+        token);
   }
 
   writer_stats stats() const;
@@ -89,16 +99,29 @@ class wal_writer {
   };
 
   wal_writer(io::io_engine& engine, boost::asio::any_io_executor executor, std::string dir, writer_options options);
-  void enqueue(std::string_view payload, bool sync, append_handler handler);
-  void enqueue_flush(append_handler handler);
-  void push(pending p);
-  void start_loop();
-  // The group-commit loop; runs on executor_ while loop_running_.
+
+  // The group loop runs on the executor of the writer that starts it (the
+  // leader), so a lone writer's append costs two thread hops (to the ring
+  // and back) rather than four; the WAL's own executor is used for handlers
+  // that have none, and for opening files when rotating.
+  template <typename Handler>
+  boost::asio::any_io_executor loop_executor_for(const Handler& handler) const {
+    if constexpr (std::is_same_v<boost::asio::associated_executor_t<Handler>, boost::asio::system_executor>) {
+      return executor_;
+    } else {
+      return boost::asio::get_associated_executor(handler);
+    }
+  }
+  void push(pending p, boost::asio::any_io_executor loop_executor);
+  void start_loop(boost::asio::any_io_executor loop_executor);
+  // The group-commit loop; one runs at a time (loop_running_).
   static boost::asio::awaitable<void> run_groups(wal_writer* w);
   // Fails `group` and every queued append with ec; the writer stays failed.
   void fail(std::vector<pending>& group, std::error_code ec, std::string message);
-  // Syncs the current file if needed and switches to the next number.
+  // Syncs the current file if needed and switches to the next number
+  // (the open runs on executor_, the background executor).
   boost::asio::awaitable<std::error_code> rotate();
+  boost::asio::awaitable<std::error_code> open_next_file();
 
   io::io_engine& engine_;
   boost::asio::any_io_executor executor_;
