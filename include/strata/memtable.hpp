@@ -158,7 +158,10 @@ class memtable : public std::enable_shared_from_this<memtable> {
   bool erase(std::string_view key) { return !try_erase(key); }
   // Atomic: if the key's newest version is a live value, returns it;
   // otherwise inserts `value` as the newest version. Two racing callers
-  // never both insert.
+  // never both insert, and a put racing it is ordered consistently (before
+  // the insert it prevented, or after it). The insert path waits for every
+  // lower-sequenced write to finish first. The value returned may belong to
+  // a write not yet published to snapshot() (it is linked: live reads see it).
   get_or_insert_result get_or_insert(std::string_view key, std::string_view value);
   // All ops get consecutive sequence numbers and become visible together;
   // one seal check and one shard lookup for the whole batch.
@@ -180,6 +183,8 @@ class memtable : public std::enable_shared_from_this<memtable> {
   // snapshot see exactly the versions <= it: stable under concurrent writers.
   //
   // The current snapshot point: every version <= it is fully inserted.
+  // Only snapshots <= snapshot() (or the store's published point) are
+  // stable; a larger one can show part of a batch still being inserted.
   sequence_number snapshot() const noexcept;
   lookup get(std::string_view key) const { return get(key, max_sequence_number); }
   lookup get(std::string_view key, sequence_number snapshot) const;

@@ -3,6 +3,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace strata::io {
@@ -13,15 +14,18 @@ constexpr std::uint64_t sync_part_bit = 1;  // low bit set: the fdatasync half o
 
 std::unique_ptr<uring_engine> uring_engine::create(const engine_options& options, int& error) {
   std::unique_ptr<uring_engine> engine(new uring_engine());
-  const int r = io_uring_queue_init(options.queue_depth, &engine->ring_, 0);
+  // At least 2 entries: a write and its linked fdatasync share a submission.
+  const unsigned depth = std::max(options.queue_depth, 2u);
+  const int r = io_uring_queue_init(depth, &engine->ring_, 0);
   if (r < 0) {
     error = -r;
-    return nullptr;
+    return nullptr;  // the destructor releases only what was set up
   }
+  engine->ring_ready_ = true;
+  engine->cq_capacity_ = engine->ring_.cq.ring_entries;
   engine->event_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (engine->event_fd_ < 0) {
     error = errno;
-    io_uring_queue_exit(&engine->ring_);
     return nullptr;
   }
   engine->thread_ = std::thread([e = engine.get()] { e->run(); });
@@ -29,10 +33,12 @@ std::unique_ptr<uring_engine> uring_engine::create(const engine_options& options
 }
 
 uring_engine::~uring_engine() {
-  stop_.store(true, std::memory_order_seq_cst);
-  wake();
-  if (thread_.joinable()) thread_.join();
-  io_uring_queue_exit(&ring_);
+  if (thread_.joinable()) {
+    stop_.store(true, std::memory_order_seq_cst);
+    wake();
+    thread_.join();
+  }
+  if (ring_ready_) io_uring_queue_exit(&ring_);
   if (event_fd_ >= 0) ::close(event_fd_);
 }
 
@@ -52,19 +58,44 @@ void uring_engine::submit(io_op* op) {
   if (sleeping_.exchange(false, std::memory_order_seq_cst)) wake();
 }
 
-io_uring_sqe* uring_engine::next_sqe() {
-  io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-  if (sqe == nullptr) {  // SQ full: hand what we have to the kernel first
-    if (io_uring_submit(&ring_) > 0) submissions_.fetch_add(1, std::memory_order_relaxed);
-    sqe = io_uring_get_sqe(&ring_);
+void uring_engine::submit_pending_sqes() {
+  for (;;) {
+    const int r = io_uring_submit(&ring_);
+    if (r >= 0) {
+      if (r > 0) submissions_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    if (r == -EINTR) continue;
+    // EAGAIN/EBUSY: the kernel wants completions reaped first. We bound the
+    // CQEs in flight by the CQ size, so this is transient: reap and retry.
+    reap();
+    std::this_thread::yield();
   }
-  return sqe;  // non-null: the SQ was just emptied
+}
+
+io_uring_sqe* uring_engine::next_sqe() {
+  for (;;) {
+    if (io_uring_sqe* sqe = io_uring_get_sqe(&ring_)) return sqe;
+    submit_pending_sqes();  // SQ full: hand what we have to the kernel first
+  }
 }
 
 void uring_engine::arm_wake_read() {
   io_uring_sqe* sqe = next_sqe();
   io_uring_prep_read(sqe, event_fd_, &wake_buffer_, sizeof wake_buffer_, 0);
   io_uring_sqe_set_data64(sqe, wake_tag);
+  ++cqes_expected_;
+}
+
+void uring_engine::reap() {
+  io_uring_cqe* cqe = nullptr;
+  unsigned head = 0;
+  unsigned seen = 0;
+  io_uring_for_each_cqe(&ring_, head, cqe) {
+    on_cqe(io_uring_cqe_get_data64(cqe), cqe->res);
+    ++seen;
+  }
+  io_uring_cq_advance(&ring_, seen);
 }
 
 void uring_engine::queue(io_op* op) {
@@ -91,9 +122,7 @@ void uring_engine::queue(io_op* op) {
       break;
     }
     case op_kind::write_fdatasync: {
-      if (io_uring_sq_space_left(&ring_) < 2) {  // the pair must sit in one submission
-        if (io_uring_submit(&ring_) > 0) submissions_.fetch_add(1, std::memory_order_relaxed);
-      }
+      while (io_uring_sq_space_left(&ring_) < 2) submit_pending_sqes();  // the pair must sit in one submission
       io_uring_sqe* w = next_sqe();
       io_uring_prep_writev(w, op->fd, op->iov.data(), iov_count, op->offset + op->done_bytes);
       io_uring_sqe_set_data64(w, data);
@@ -102,9 +131,11 @@ void uring_engine::queue(io_op* op) {
       io_uring_prep_fsync(s, op->fd, IORING_FSYNC_DATASYNC);
       io_uring_sqe_set_data64(s, data | sync_part_bit);
       op->pending_cqes = 2;
+      cqes_expected_ += 1;  // the second of the pair; the first is counted below
       break;
     }
   }
+  ++cqes_expected_;
 }
 
 void uring_engine::done(io_op* op, long result) {
@@ -113,6 +144,7 @@ void uring_engine::done(io_op* op, long result) {
 }
 
 void uring_engine::on_cqe(std::uint64_t user_data, int result) {
+  --cqes_expected_;
   if (user_data == wake_tag) {
     arm_wake_read();
     return;
@@ -155,12 +187,17 @@ void uring_engine::run() {
       std::lock_guard lock(mu_);
       batch.swap(pending_);
     }
-    for (io_op* op : batch) {
-      ++in_flight_;
-      queue(op);
-    }
+    backlog_.insert(backlog_.end(), batch.begin(), batch.end());
     batch.clear();
-    if (stop_.load(std::memory_order_seq_cst) && in_flight_ == 0) {
+    // Queue what the CQ can take (2 CQEs per op at most; a retry's CQEs
+    // replace its own, so it never needs more room).
+    std::size_t taken = 0;
+    while (taken < backlog_.size() && cqes_expected_ + 2 <= cq_capacity_) {
+      ++in_flight_;
+      queue(backlog_[taken++]);
+    }
+    backlog_.erase(backlog_.begin(), backlog_.begin() + static_cast<std::ptrdiff_t>(taken));
+    if (stop_.load(std::memory_order_seq_cst) && in_flight_ == 0 && backlog_.empty()) {
       std::lock_guard lock(mu_);
       if (pending_.empty()) return;
       continue;
@@ -175,23 +212,16 @@ void uring_engine::run() {
       std::lock_guard lock(mu_);
       more = !pending_.empty();
     }
-    int submitted = 0;
     if (more) {
       sleeping_.store(false, std::memory_order_seq_cst);
-      submitted = io_uring_submit(&ring_);
+      submit_pending_sqes();
     } else {
-      submitted = io_uring_submit_and_wait(&ring_, 1);
+      const int r = io_uring_submit_and_wait(&ring_, 1);
       sleeping_.store(false, std::memory_order_seq_cst);
+      if (r > 0) submissions_.fetch_add(1, std::memory_order_relaxed);
+      // r < 0 (EINTR, or EAGAIN/EBUSY): reap whatever is there and go round again.
     }
-    if (submitted > 0) submissions_.fetch_add(1, std::memory_order_relaxed);
-    io_uring_cqe* cqe = nullptr;
-    unsigned head = 0;
-    unsigned seen = 0;
-    io_uring_for_each_cqe(&ring_, head, cqe) {
-      on_cqe(io_uring_cqe_get_data64(cqe), cqe->res);
-      ++seen;
-    }
-    io_uring_cq_advance(&ring_, seen);
+    reap();
   }
 }
 

@@ -43,15 +43,24 @@ class uring_engine final : public io_engine {
   void wake() noexcept;
   void arm_wake_read();
   io_uring_sqe* next_sqe();
+  void submit_pending_sqes();
+  void reap();
   void queue(io_op* op);
   void on_cqe(std::uint64_t user_data, int result);
   // Ring-thread side of a finished op.
   void done(io_op* op, long result);
 
   io_uring ring_{};
+  bool ring_ready_ = false;  // io_uring_queue_init succeeded
   int event_fd_ = -1;
   std::uint64_t wake_buffer_ = 0;
-  std::size_t in_flight_ = 0;  // ring thread only
+  // Ring thread only. CQEs we may still receive (the wake read included) are
+  // kept within the CQ's size, so the kernel never has to drop or overflow
+  // one; ops beyond that wait in backlog_.
+  std::size_t in_flight_ = 0;
+  std::size_t cqes_expected_ = 0;
+  std::size_t cq_capacity_ = 0;
+  std::vector<io_op*> backlog_;
 
   std::mutex mu_;
   std::vector<io_op*> pending_;  // guarded by mu_

@@ -85,6 +85,13 @@ char* arena::allocate(std::size_t bytes, unsigned shard_index) {
       const std::size_t offset = b->used.fetch_add(bytes, std::memory_order_relaxed);
       if (offset + bytes <= b->capacity) return b->data() + offset;
       // Exhausted (the overshoot is harmless: nobody allocates from b again).
+      // If another thread already replaced it, use its block instead of
+      // allocating one only to throw it away.
+      block* now = s.current.load(std::memory_order_acquire);
+      if (now != b) {
+        b = now;
+        continue;
+      }
     }
     block* fresh = new_block(block_bytes_ - sizeof(block), b, huge_pages_);
     fresh->used.store(bytes, std::memory_order_relaxed);

@@ -147,22 +147,37 @@ struct admission {
   std::uint64_t bytes_after = 0;
 };
 
+// Check-then-CAS: a request that is refused never changes the shared
+// counters, so it cannot make a concurrent writer see a full table.
+// (Entries are claimed first; if the bytes then do not fit, the entries are
+// given back: the one window where a refused request is briefly counted.)
 std::error_code admit(memtable_core& core, std::uint64_t entries, std::uint64_t bytes, admission& a) noexcept {
   if (!core.tracks_limits()) return {};
   const auto& o = core.options;
-  a.entries_before = core.limit_entries.fetch_add(entries, std::memory_order_relaxed);
-  if (o.max_entries != 0 && a.entries_before >= o.max_entries) {
-    core.limit_entries.fetch_sub(entries, std::memory_order_relaxed);
-    core.closed.store(true, std::memory_order_seq_cst);
-    return errc::sealed;
-  }
-  a.bytes_after = core.limit_bytes.fetch_add(bytes, std::memory_order_relaxed) + bytes;
-  if (o.hard_memory_limit != 0 && a.bytes_after > o.hard_memory_limit) {
-    core.limit_bytes.fetch_sub(bytes, std::memory_order_relaxed);
-    core.limit_entries.fetch_sub(entries, std::memory_order_relaxed);
-    return errc::out_of_memory;
-  }
+  std::uint64_t n = core.limit_entries.load(std::memory_order_relaxed);
+  do {
+    if (o.max_entries != 0 && n >= o.max_entries) {
+      core.closed.store(true, std::memory_order_seq_cst);  // full: auto-seal
+      return errc::sealed;
+    }
+  } while (!core.limit_entries.compare_exchange_weak(n, n + entries, std::memory_order_relaxed));
+  a.entries_before = n;
+  std::uint64_t b = core.limit_bytes.load(std::memory_order_relaxed);
+  do {
+    if (o.hard_memory_limit != 0 && b + bytes > o.hard_memory_limit) {
+      core.limit_entries.fetch_sub(entries, std::memory_order_relaxed);
+      return errc::out_of_memory;
+    }
+  } while (!core.limit_bytes.compare_exchange_weak(b, b + bytes, std::memory_order_relaxed));
+  a.bytes_after = b + bytes;
   return {};
+}
+
+// Gives back an admission whose nodes never landed (abandoned or failed).
+void undo_admission(memtable_core& core, std::uint64_t entries, std::uint64_t bytes) noexcept {
+  if (!core.tracks_limits()) return;
+  core.limit_entries.fetch_sub(entries, std::memory_order_relaxed);
+  core.limit_bytes.fetch_sub(bytes, std::memory_order_relaxed);
 }
 
 void after_admission(memtable_core& core, std::uint64_t entries, const admission& a) noexcept {
@@ -201,7 +216,20 @@ std::error_code insert_ops(memtable_core& core, unsigned shard, sequence_number 
   admission a;
   if (auto ec = admit(core, ops.size(), plan.bytes(), a)) return ec;
   std::error_code result;
-  for (std::size_t i = 0; i < ops.size(); ++i) {
+  std::size_t i = 0;
+  // If allocation throws mid-batch, the ops not yet inserted give their
+  // admission back (bytes pro rata: an estimate on this failure path).
+  struct give_back {
+    memtable_core& core;
+    const std::size_t& landed;
+    std::size_t total;
+    std::size_t bytes;
+    bool armed = true;
+    ~give_back() {
+      if (armed && landed < total) undo_admission(core, total - landed, bytes * (total - landed) / total);
+    }
+  } guard{core, i, ops.size(), plan.bytes()};
+  for (; i < ops.size(); ++i) {
     memtable_node* n = build_node(core, shard, plan.height(i), first_seq + i, ops[i]);
     core.widen_key_range(n);
     const std::size_t node_bytes = arena::round_up(memtable_node::allocation_size(n->height, n->key_size,
@@ -211,9 +239,11 @@ std::error_code insert_ops(memtable_core& core, unsigned shard, sequence_number 
     } else {
       // Same key and sequence already present: a caller bug in store mode.
       core.shards[shard].memory_used.fetch_add(node_bytes, std::memory_order_relaxed);
+      undo_admission(core, 1, 0);  // the bytes are spent, the entry is not
       result = errc::invalid_argument;
     }
   }
+  guard.armed = false;
   after_admission(core, ops.size(), a);
   return result;
 }
@@ -245,10 +275,11 @@ std::error_code standalone_write(memtable_core& core, std::span<const memtable::
   detail::write_scope scope(core, shard, ops.size());
   if (scope.table_closed()) return errc::sealed;
   const sequence_number first = core.sequences.reserve(ops.size());
-  std::error_code ec = detail::insert_ops(core, shard, first, ops);
-  // Completed even on failure: an abandoned range must not hold back publication.
-  core.sequences.complete(first, ops.size());
-  return ec;
+  // Completed on every exit, exceptions included: an abandoned range must
+  // never hold back publication (nor make seal() wait on the ring).
+  const detail::range_completion done(core.sequences, first, ops.size());
+  if (first + ops.size() - 1 > max_sequence_number) return errc::invalid_argument;  // sequences exhausted
+  return detail::insert_ops(core, shard, first, ops);
 }
 }  // namespace
 
@@ -298,19 +329,28 @@ memtable::get_or_insert_result memtable::get_or_insert(std::string_view key, std
   detail::write_scope scope(core, shard, 1);
   if (scope.table_closed()) return {{}, false, errc::sealed};
   const batch_op op{value_type::value, key, value};
-  for (;;) {
-    // Newest version physically present, published or not.
+  const auto newest_live = [&]() -> const memtable_node* {
     const memtable_node* newest = core.list.find_greater_or_equal(key, detail::lookup_tag(max_sequence_number));
-    if (newest != nullptr && newest->key() == key && newest->type() == value_type::value) {
-      return {newest->value(), false, {}};
-    }
+    return newest != nullptr && newest->key() == key && newest->type() == value_type::value ? newest : nullptr;
+  };
+  // Fast path: the newest linked version is live. Returning it is a
+  // linearizable read (an in-flight put of this key with a lower sequence
+  // would sort below it) and costs no sequence number.
+  if (const memtable_node* live = newest_live()) return {live->value(), false, {}};
+  for (;;) {
     const sequence_number seq = core.sequences.reserve(1);
+    const detail::range_completion done(core.sequences, seq, 1);
+    if (seq > max_sequence_number) return {{}, false, errc::invalid_argument};
+    // Wait until every lower-sequenced write is linked or abandoned: one of
+    // them may be a put of this key, which sorts below ours and would
+    // otherwise land after we decided the key was absent. Writes with
+    // higher sequences that link first are caught by the guard below. No
+    // deadlock: lower ranges never wait for higher ones.
+    while (core.sequences.published() + 1 < seq) std::this_thread::yield();
+    if (const memtable_node* live = newest_live()) return {live->value(), false, {}};
     const detail::batch_plan plan({&op, 1});
     detail::admission a;
-    if (auto ec = detail::admit(core, 1, plan.bytes(), a)) {
-      core.sequences.complete(seq, 1);
-      return {{}, false, ec};
-    }
+    if (auto ec = detail::admit(core, 1, plan.bytes(), a)) return {{}, false, ec};
     memtable_node* n = detail::build_node(core, shard, plan.height(0), seq, op);
     core.widen_key_range(n);
     const memtable_node* live = nullptr;
@@ -324,7 +364,6 @@ memtable::get_or_insert_result memtable::get_or_insert(std::string_view key, std
       }
       return true;
     });
-    core.sequences.complete(seq, 1);
     if (linked) {
       detail::count_landed(core.shards[shard], op, plan.bytes());
       detail::after_admission(core, 1, a);
@@ -332,9 +371,9 @@ memtable::get_or_insert_result memtable::get_or_insert(std::string_view key, std
     }
     // The node stays in the arena unused; count its bytes so usage is honest.
     core.shards[shard].memory_used.fetch_add(plan.bytes(), std::memory_order_relaxed);
-    if (core.tracks_limits()) core.limit_entries.fetch_sub(1, std::memory_order_relaxed);
+    detail::undo_admission(core, 1, 0);
     if (live != nullptr) return {live->value(), false, {}};
-    // Otherwise a newer version raced in: look again.
+    // Otherwise a newer version raced in: look again with a fresh sequence.
   }
 }
 

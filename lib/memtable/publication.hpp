@@ -91,4 +91,19 @@ class sequence_publisher {
   std::unique_ptr<slot[]> ring_;
 };
 
+// Completes a reserved range when it goes out of scope, on every path.
+class range_completion {
+ public:
+  range_completion(sequence_publisher& p, sequence_number first, std::uint64_t count) noexcept
+      : publisher_(p), first_(first), count_(count) {}
+  ~range_completion() { publisher_.complete(first_, count_); }
+  range_completion(const range_completion&) = delete;
+  range_completion& operator=(const range_completion&) = delete;
+
+ private:
+  sequence_publisher& publisher_;
+  sequence_number first_;
+  std::uint64_t count_;
+};
+
 }  // namespace strata::detail

@@ -241,6 +241,46 @@ BOOST_AUTO_TEST_CASE(get_or_insert_races_have_one_winner_per_key) {
   BOOST_TEST(checks.ok(), checks.report());
 }
 
+BOOST_AUTO_TEST_CASE(get_or_insert_racing_put_is_linearizable) {
+  // If get_or_insert says it inserted into an absent key, no put of that key
+  // may end up ordered before it (a put that sorts below the inserted
+  // version would mean the key was not absent at the insert).
+  thread_checks checks;
+  constexpr int keys = 3000;
+  auto t = memtable::create();
+  std::vector<char> inserted(keys);
+  std::vector<std::string> seen(keys);
+  std::latch start(2);
+  std::thread putter([&] {
+    start.arrive_and_wait();
+    for (int k = 0; k < keys; ++k) THREAD_CHECK(checks, t->put("k" + std::to_string(k), "put"));
+  });
+  std::thread getter([&] {
+    start.arrive_and_wait();
+    for (int k = 0; k < keys; ++k) {
+      const auto r = t->get_or_insert("k" + std::to_string(k), "goi");
+      THREAD_CHECK(checks, !r.error);
+      inserted[static_cast<std::size_t>(k)] = r.inserted;
+      seen[static_cast<std::size_t>(k)] = r.value;
+    }
+  });
+  putter.join();
+  getter.join();
+  BOOST_TEST(checks.ok(), checks.report());
+  for (int k = 0; k < keys; ++k) {
+    const auto key = "k" + std::to_string(k);
+    std::vector<std::string> versions;  // newest first
+    auto c = t->new_cursor({.snapshot = {}, .all_versions = true});
+    for (c.seek(key); c.valid() && c.key() == key; c.next()) versions.emplace_back(c.value());
+    if (inserted[static_cast<std::size_t>(k)]) {
+      BOOST_REQUIRE(seen[static_cast<std::size_t>(k)] == "goi");
+      BOOST_REQUIRE_MESSAGE(versions.back() == "goi", key << ": a put sorts below the inserted version");
+    } else {
+      BOOST_REQUIRE(seen[static_cast<std::size_t>(k)] == "put");
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(short_lived_threads_more_than_shards) {
   thread_checks checks;
   memtable::options o;
