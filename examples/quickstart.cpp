@@ -42,8 +42,8 @@ int main() {
              static_cast<double>(table->size()) / secs / 1e6);
   fmt::print("auto-sealed at {} entries: {}\n", opts.max_entries, table->is_sealed());
   fmt::print("memory: {:.1f} MiB used of {:.1f} MiB reserved ({:.0f}% utilised), avg key {:.0f} B, value {:.0f} B\n",
-             table->memory_usage() / 1048576.0, table->memory_reserved() / 1048576.0,
-             table->memory_utilization() * 100, table->avg_key_size(), table->avg_value_size());
+             table->memory_usage() / 1048576.0, table->memory_reserved() / 1048576.0, table->memory_utilization() * 100,
+             table->avg_key_size(), table->avg_value_size());
 
   std::size_t at_snapshot = 0;
   for (auto e : table->entries({.snapshot = snap})) at_snapshot += e.sequence <= snap;

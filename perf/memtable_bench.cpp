@@ -227,7 +227,8 @@ std::vector<std::uint32_t> shuffled_indices(std::size_t n, std::mt19937_64& rng)
 // All keys, values and orders, built once before any timing.
 class dataset {
  public:
-  dataset(std::size_t n, std::uint64_t seed) : n_(n), present_(n * key_bytes, '\0'), absent_((n - 1) * key_bytes, '\0') {
+  dataset(std::size_t n, std::uint64_t seed)
+      : n_(n), present_(n * key_bytes, '\0'), absent_((n - 1) * key_bytes, '\0') {
     for (std::size_t i = 0; i < n; ++i) encode_key(2 * i, present_.data() + i * key_bytes);
     for (std::size_t i = 0; i + 1 < n; ++i) encode_key(2 * i + 1, absent_.data() + i * key_bytes);
     std::mt19937_64 rng(seed);
@@ -543,12 +544,18 @@ constexpr std::array all_workloads{workload::rand_insert, workload::seq_insert, 
 
 std::string_view name_of(workload w) {
   switch (w) {
-    case workload::rand_insert: return "rand insert";
-    case workload::seq_insert: return "seq insert";
-    case workload::get_hit: return "get hit";
-    case workload::get_miss: return "get miss";
-    case workload::scan: return "scan";
-    case workload::erase: return "erase";
+    case workload::rand_insert:
+      return "rand insert";
+    case workload::seq_insert:
+      return "seq insert";
+    case workload::get_hit:
+      return "get hit";
+    case workload::get_miss:
+      return "get miss";
+    case workload::scan:
+      return "scan";
+    case workload::erase:
+      return "erase";
   }
   return "?";
 }
@@ -558,10 +565,14 @@ constexpr std::array all_phases{phase::insert, phase::read, phase::scan, phase::
 
 std::string_view name_of(phase p) {
   switch (p) {
-    case phase::insert: return "Insert";
-    case phase::read: return "Read";
-    case phase::scan: return "Scan";
-    case phase::remove: return "Remove";
+    case phase::insert:
+      return "Insert";
+    case phase::read:
+      return "Read";
+    case phase::scan:
+      return "Scan";
+    case phase::remove:
+      return "Remove";
   }
   return "?";
 }
@@ -599,8 +610,8 @@ struct results {
 };
 
 // Records ops / seconds after checking the run's count against `expected`.
-void record(results& r, std::string_view engine, workload w, unsigned threads, const run_result& run,
-            std::uint64_t ops, std::uint64_t expected) {
+void record(results& r, std::string_view engine, workload w, unsigned threads, const run_result& run, std::uint64_t ops,
+            std::uint64_t expected) {
   check(run.count == expected,
         fmt::format("{} {} x{}: count {} != expected {}", engine, name_of(w), threads, run.count, expected));
   const double rate = static_cast<double>(ops) / run.seconds;
@@ -772,8 +783,9 @@ void print_throughput(const config& cfg, const results& r) {
       fmt::print("{}\n", line);
     }
   }
-  fmt::print("erase: strata = tombstone version appended; map+rwlock = value overwritten with a tombstone "
-             "marker under the write lock; tbb = n/a (no concurrent erase or overwrite)\n");
+  fmt::print(
+      "erase: strata = tombstone version appended; map+rwlock = value overwritten with a tombstone "
+      "marker under the write lock; tbb = n/a (no concurrent erase or overwrite)\n");
 }
 
 void print_memory(const results& r) {
@@ -788,8 +800,8 @@ void print_memory(const results& r) {
       usage = format_per_entry(row.arena->usage, row.entries);
       reserved = format_per_entry(row.arena->reserved, row.entries);
       if (row.arena->reserved != 0) {
-        utilization = fmt::format("{:.1f}%", 100.0 * static_cast<double>(row.arena->usage) /
-                                                 static_cast<double>(row.arena->reserved));
+        utilization = fmt::format(
+            "{:.1f}%", 100.0 * static_cast<double>(row.arena->usage) / static_cast<double>(row.arena->reserved));
       }
     }
     fmt::print("{:<12} {:>3} {:>9} {:>12} {:>13} {:>16} {:>12}\n", row.engine, row.threads, row.entries,
@@ -799,8 +811,9 @@ void print_memory(const results& r) {
 }
 
 void print_phases(const config& cfg, const results& r) {
-  fmt::print("\n== scc-style phases, wall-clock seconds (thread t owns keys [t*N/T, (t+1)*N/T); "
-             "Scan = every thread scans the whole table) ==\n");
+  fmt::print(
+      "\n== scc-style phases, wall-clock seconds (thread t owns keys [t*N/T, (t+1)*N/T); "
+      "Scan = every thread scans the whole table) ==\n");
   std::string header = fmt::format("{:<12} {:<7}", "engine", "phase");
   for (unsigned threads : cfg.threads) header += fmt::format(" {:>9}", fmt::format("{} thr", threads));
   fmt::print("{}\n", header);

@@ -154,8 +154,8 @@ result run_loop(const config& c, std::uint64_t total, bool sync, std::size_t rec
 }
 
 void print_header() {
-  fmt::print("{:<10} {:<22} {:>7} {:>9} {:>12} {:>9} {:>7} {:>9} {:>9} {:>8}\n", "mode", "engine", "writers",
-             "appends", "appends/s", "MB/s", "group", "p50 us", "p99 us", "ratio");
+  fmt::print("{:<10} {:<22} {:>7} {:>9} {:>12} {:>9} {:>7} {:>9} {:>9} {:>8}\n", "mode", "engine", "writers", "appends",
+             "appends/s", "MB/s", "group", "p50 us", "p99 us", "ratio");
 }
 
 void print_row(std::string_view mode, std::string_view engine, int writers, const result& r, double baseline) {
@@ -208,18 +208,18 @@ int main(int argc, char** argv) {
 
   const result loop_plain = run_loop(c, unsynced, false, record);
   print_row("sync off", "pwrite loop", 1, loop_plain, loop_plain.per_second());
-  for (int w : c.writers) print_row("sync off", "strata WAL", w, run_wal(c, *engine, w, unsynced, false, record),
-                                    loop_plain.per_second());
+  for (int w : c.writers)
+    print_row("sync off", "strata WAL", w, run_wal(c, *engine, w, unsynced, false, record), loop_plain.per_second());
 
   const result loop_sync = run_loop(c, synced, true, record);
   print_row("sync on", "pwrite+fdatasync loop", 1, loop_sync, loop_sync.per_second());
-  for (int w : c.writers) print_row("sync on", "strata WAL", w, run_wal(c, *engine, w, synced, true, record),
-                                    loop_sync.per_second());
+  for (int w : c.writers)
+    print_row("sync on", "strata WAL", w, run_wal(c, *engine, w, synced, true, record), loop_sync.per_second());
 
   const result loop_big = run_loop(c, big, false, big_record);
   print_row("4 KiB", "pwrite loop", 1, loop_big, loop_big.per_second());
-  for (int w : c.writers) print_row("4 KiB", "strata WAL", w, run_wal(c, *engine, w, big, false, big_record),
-                                    loop_big.per_second());
+  for (int w : c.writers)
+    print_row("4 KiB", "strata WAL", w, run_wal(c, *engine, w, big, false, big_record), loop_big.per_second());
   const auto s = engine->stats();
   fmt::print("\nengine: {} operations in {} submissions; ratio = appends/s over the loop of the same block\n",
              s.operations, s.submissions);

@@ -99,7 +99,7 @@ class memtable : public std::enable_shared_from_this<memtable> {
   struct lookup {
     enum class state : std::uint8_t { absent, found, deleted };
     state status = state::absent;
-    std::string_view value;  // valid when found
+    std::string_view value;        // valid when found
     sequence_number sequence = 0;  // of the version that answered (found/deleted)
     bool found() const noexcept { return status == state::found; }
     bool deleted() const noexcept { return status == state::deleted; }
@@ -116,7 +116,7 @@ class memtable : public std::enable_shared_from_this<memtable> {
   struct get_or_insert_result {
     std::string_view value;  // the live value found, or the one inserted
     bool inserted = false;
-    std::error_code error;   // sealed / out_of_memory / invalid_argument
+    std::error_code error;  // sealed / out_of_memory / invalid_argument
   };
 
   struct seal_result {
@@ -188,9 +188,7 @@ class memtable : public std::enable_shared_from_this<memtable> {
   sequence_number snapshot() const noexcept;
   lookup get(std::string_view key) const { return get(key, max_sequence_number); }
   lookup get(std::string_view key, sequence_number snapshot) const;
-  std::optional<std::string_view> get_live(std::string_view key) const {
-    return get_live(key, max_sequence_number);
-  }
+  std::optional<std::string_view> get_live(std::string_view key) const { return get_live(key, max_sequence_number); }
   std::optional<std::string_view> get_live(std::string_view key, sequence_number snapshot) const;
   bool contains(std::string_view key) const { return get(key).found(); }
   bool contains(std::string_view key, sequence_number snapshot) const { return get(key, snapshot).found(); }

@@ -28,7 +28,7 @@ struct open_options {
   bool exclusive = false;  // with create: fail if it exists
   bool truncate = false;
   bool read_only = false;
-  bool direct = false;     // O_DIRECT: buffers, offsets and sizes must be 4 KiB-aligned
+  bool direct = false;  // O_DIRECT: buffers, offsets and sizes must be 4 KiB-aligned
 };
 
 class file {

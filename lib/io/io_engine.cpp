@@ -10,11 +10,16 @@ namespace strata::io {
 
 const char* op_name(op_kind kind) noexcept {
   switch (kind) {
-    case op_kind::read: return "read";
-    case op_kind::write: return "write";
-    case op_kind::fdatasync: return "fdatasync";
-    case op_kind::fsync: return "fsync";
-    case op_kind::write_fdatasync: return "write+fdatasync";
+    case op_kind::read:
+      return "read";
+    case op_kind::write:
+      return "write";
+    case op_kind::fdatasync:
+      return "fdatasync";
+    case op_kind::fsync:
+      return "fsync";
+    case op_kind::write_fdatasync:
+      return "write+fdatasync";
   }
   return "?";
 }

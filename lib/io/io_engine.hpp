@@ -41,7 +41,7 @@ struct engine_stats {
 };
 
 struct engine_options {
-  unsigned queue_depth = 256;    // io_uring SQ entries
+  unsigned queue_depth = 256;  // io_uring SQ entries
   unsigned fallback_threads = 2;
   bool force_fallback = false;
 };

@@ -11,17 +11,17 @@
 // full length or an error. Short reads are returned as they are (EOF).
 #pragma once
 
+#include <sys/uio.h>
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <sys/uio.h>
 #include <vector>
 
 namespace strata::io {
 
 enum class op_kind : std::uint8_t {
-  read,             // preadv into iov
-  write,            // pwritev from iov (retried until complete)
+  read,   // preadv into iov
+  write,  // pwritev from iov (retried until complete)
   fdatasync,
   fsync,
   write_fdatasync,  // write then fdatasync, linked (one submission)
@@ -33,8 +33,8 @@ struct io_op {
   op_kind kind = op_kind::read;
   int fd = -1;
   std::uint64_t offset = 0;
-  std::vector<iovec> iov;        // remaining buffers (advanced on short writes)
-  std::size_t done_bytes = 0;    // bytes transferred so far
+  std::vector<iovec> iov;             // remaining buffers (advanced on short writes)
+  std::size_t done_bytes = 0;         // bytes transferred so far
   const std::string* path = nullptr;  // for error messages and fault injection
 
   // Engine-private bookkeeping for linked write+sync.

@@ -48,8 +48,8 @@ void pool_engine::work() {
 
 long pool_engine::write_all(io_op& op) {
   while (op.remaining() > 0) {
-    const ssize_t n = ::pwritev(op.fd, op.iov.data(), static_cast<int>(op.iov.size()),
-                                static_cast<off_t>(op.offset + op.done_bytes));
+    const ssize_t n =
+        ::pwritev(op.fd, op.iov.data(), static_cast<int>(op.iov.size()), static_cast<off_t>(op.offset + op.done_bytes));
     if (n < 0) {
       if (errno == EINTR) continue;
       return -errno;

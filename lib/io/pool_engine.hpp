@@ -33,7 +33,7 @@ class pool_engine final : public io_engine {
   std::mutex mu_;
   std::condition_variable ready_;
   std::deque<io_op*> queue_;  // guarded by mu_
-  bool stop_ = false;          // guarded by mu_
+  bool stop_ = false;         // guarded by mu_
   std::vector<std::thread> threads_;
 };
 

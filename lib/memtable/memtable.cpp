@@ -232,8 +232,8 @@ std::error_code insert_ops(memtable_core& core, unsigned shard, sequence_number 
   for (; i < ops.size(); ++i) {
     memtable_node* n = build_node(core, shard, plan.height(i), first_seq + i, ops[i]);
     core.widen_key_range(n);
-    const std::size_t node_bytes = arena::round_up(memtable_node::allocation_size(n->height, n->key_size,
-                                                                                  n->value_size));
+    const std::size_t node_bytes =
+        arena::round_up(memtable_node::allocation_size(n->height, n->key_size, n->value_size));
     if (core.list.insert(n)) {
       count_landed(core.shards[shard], ops[i], node_bytes);
     } else {

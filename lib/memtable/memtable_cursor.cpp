@@ -66,20 +66,17 @@ void memtable::cursor::settle_backward_before(const std::string_view* bound_or_n
   std::string_view bound = bound_or_null != nullptr ? *bound_or_null : std::string_view{};
   bool bounded = bound_or_null != nullptr;
   for (;;) {
-    const memtable_node* p =
-        !bounded ? list.last()
-                 : list.find_last([&](const memtable_node* x) {
-                     const int c = compare_user_keys(x->key(), bound);
-                     return inclusive ? c <= 0 : c < 0;
-                   });
+    const memtable_node* p = !bounded ? list.last() : list.find_last([&](const memtable_node* x) {
+      const int c = compare_user_keys(x->key(), bound);
+      return inclusive ? c <= 0 : c < 0;
+    });
     if (p == nullptr) {
       node_ = nullptr;
       return;
     }
     const std::string_view key = p->key();
     const memtable_node* newest = list.find_greater_or_equal(key, lookup_tag(snapshot_));
-    if (newest != nullptr && newest->key() == key &&
-        (newest->type() == value_type::value || include_deletions_)) {
+    if (newest != nullptr && newest->key() == key && (newest->type() == value_type::value || include_deletions_)) {
       node_ = newest;
       return;
     }
@@ -141,8 +138,8 @@ void memtable::cursor::seek_for_prev(std::string_view target) {
 }
 
 memtable::entry memtable::cursor::current() const noexcept {
-  return {node_->key(), node_->type() == value_type::deletion ? std::string_view{} : node_->value(),
-          node_->sequence(), node_->type()};
+  return {node_->key(), node_->type() == value_type::deletion ? std::string_view{} : node_->value(), node_->sequence(),
+          node_->type()};
 }
 std::string_view memtable::cursor::key() const noexcept { return node_->key(); }
 std::string_view memtable::cursor::value() const noexcept { return current().value; }

@@ -193,8 +193,7 @@ bool skiplist::insert(node* n, Guard&& guard) noexcept {
   const int height = n->height;
 
   int list_height = height_.load(std::memory_order_relaxed);
-  while (height > list_height &&
-         !height_.compare_exchange_weak(list_height, height, std::memory_order_relaxed)) {
+  while (height > list_height && !height_.compare_exchange_weak(list_height, height, std::memory_order_relaxed)) {
   }
   const int top = height > list_height ? height : list_height;
 
@@ -220,8 +219,7 @@ bool skiplist::insert(node* n, Guard&& guard) noexcept {
     // Relaxed: n is not reachable yet; the release CAS below publishes it.
     n->tower()[0].store(next[0], std::memory_order_relaxed);
     // Release publishes n's contents; on failure we re-read with acquire in find_at_level.
-    if (prev[0]->tower()[0].compare_exchange_strong(next[0], n, std::memory_order_release,
-                                                    std::memory_order_relaxed)) {
+    if (prev[0]->tower()[0].compare_exchange_strong(next[0], n, std::memory_order_release, std::memory_order_relaxed)) {
       break;
     }
     find_at_level(prev[0], 0, key, tag, &prev[0], &next[0]);

@@ -44,8 +44,7 @@ class log_reader {
 
  private:
   enum class fragment_status { ok, eof, bad };
-  fragment_status read_fragment(fragment_type& type, std::string_view& data, std::uint64_t& offset,
-                                const char*& why);
+  fragment_status read_fragment(fragment_type& type, std::string_view& data, std::uint64_t& offset, const char*& why);
   // Validates a fragment header + data at `offset` without consuming it.
   bool intact_fragment_at(std::uint64_t offset);
   // First offset >= from holding an intact fragment; 0 if there is none.

@@ -27,10 +27,10 @@ struct replay_options {
 
 struct replay_result {
   std::uint64_t records = 0;
-  std::uint64_t dropped_bytes = 0;   // skipped as corrupt (skip_corruption only)
+  std::uint64_t dropped_bytes = 0;  // skipped as corrupt (skip_corruption only)
   bool torn_tail = false;
   std::uint64_t torn_tail_offset = 0;  // where the newest log now ends
-  std::string error;                 // "corruption in <file> at offset N: why"
+  std::string error;                   // "corruption in <file> at offset N: why"
 };
 
 // Called per record in log order; a non-zero return stops replay with it.

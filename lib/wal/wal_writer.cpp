@@ -18,8 +18,7 @@ std::string log_file_name(const std::string& dir, std::uint64_t number) {
   return fmt::format("{}/{:06}.log", dir, number);
 }
 
-wal_writer::wal_writer(io::io_engine& engine, asio::any_io_executor executor, std::string dir,
-                       writer_options options)
+wal_writer::wal_writer(io::io_engine& engine, asio::any_io_executor executor, std::string dir, writer_options options)
     : engine_(engine), executor_(std::move(executor)), dir_(std::move(dir)), options_(options) {}
 
 wal_writer::~wal_writer() = default;
@@ -143,7 +142,7 @@ asio::awaitable<void> wal_writer::run_groups(wal_writer* w) {
     std::error_code ec;
     if (!w->buffer_.empty()) {
       auto [wec, n] = co_await io::async_write_at(*w->file_, w->file_offset_, asio::buffer(w->buffer_), sync,
-                                                   asio::as_tuple(asio::use_awaitable));
+                                                  asio::as_tuple(asio::use_awaitable));
       ec = wec;
     } else if (sync && w->unsynced_) {
       auto [sec, n] = co_await io::async_sync(*w->file_, true, asio::as_tuple(asio::use_awaitable));

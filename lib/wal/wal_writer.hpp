@@ -27,8 +27,8 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <type_traits>
 #include <system_error>
+#include <type_traits>
 #include <vector>
 
 #include "io/deferred_completion.hpp"
@@ -128,10 +128,10 @@ class wal_writer {
   const std::string dir_;
   const writer_options options_;
 
-  mutable std::mutex mu_;          // guards everything below
+  mutable std::mutex mu_;  // guards everything below
   std::vector<pending> queue_;
   bool loop_running_ = false;
-  std::error_code failed_;         // sticky
+  std::error_code failed_;  // sticky
   std::string last_error_;
   writer_stats stats_;
   std::unique_ptr<io::file> file_;

@@ -48,7 +48,8 @@ BOOST_DATA_TEST_CASE(write_then_read_back, boost::unit_test::data::make(engine_k
       ctx,
       [&]() -> asio::awaitable<void> {
         std::tie(e1, written) = co_await io::async_write_at(*f, 100, bufs, true, asio::as_tuple(asio::use_awaitable));
-        std::tie(e2, read_bytes) = co_await io::async_read_at(*f, 0, asio::buffer(back), asio::as_tuple(asio::use_awaitable));
+        std::tie(e2, read_bytes) =
+            co_await io::async_read_at(*f, 0, asio::buffer(back), asio::as_tuple(asio::use_awaitable));
         std::tie(e3, past_end) =
             co_await io::async_read_at(*f, 1 << 20, asio::buffer(back.data(), 10), asio::as_tuple(asio::use_awaitable));
       },
@@ -84,8 +85,7 @@ BOOST_DATA_TEST_CASE(works_with_use_future_and_callbacks, boost::unit_test::data
   BOOST_TEST(std::string(buf, 5) == data);
 }
 
-BOOST_DATA_TEST_CASE(completion_resumes_on_the_callers_executor, boost::unit_test::data::make(engine_kinds),
-                     fallback) {
+BOOST_DATA_TEST_CASE(completion_resumes_on_the_callers_executor, boost::unit_test::data::make(engine_kinds), fallback) {
   auto engine = io::make_io_engine({.force_fallback = fallback});
   testing::temp_dir dir;
   std::error_code ec;
@@ -160,7 +160,8 @@ BOOST_DATA_TEST_CASE(kernel_errors_carry_the_file_name, boost::unit_test::data::
   asio::co_spawn(
       ctx,
       [&]() -> asio::awaitable<void> {
-        auto [e, n] = co_await io::async_write_at(*f, 0, asio::buffer(data), false, asio::as_tuple(asio::use_awaitable));
+        auto [e, n] =
+            co_await io::async_write_at(*f, 0, asio::buffer(data), false, asio::as_tuple(asio::use_awaitable));
         result = e;
       },
       asio::detached);
@@ -235,9 +236,9 @@ BOOST_AUTO_TEST_CASE(direct_io_with_aligned_buffers) {
   }
   io::aligned_buffer out(8192), in(8192);
   std::memset(out.data(), 'x', out.size());
-  BOOST_TEST(std::get<1>(
-                 io::async_write_at(*f, 4096, asio::buffer(out.data(), out.size()), true, asio::use_future).get()) ==
-             8192u);
+  BOOST_TEST(
+      std::get<1>(io::async_write_at(*f, 4096, asio::buffer(out.data(), out.size()), true, asio::use_future).get()) ==
+      8192u);
   BOOST_TEST(std::get<1>(io::async_read_at(*f, 4096, asio::buffer(in.data(), in.size()), asio::use_future).get()) ==
              8192u);
   BOOST_TEST(std::memcmp(in.data(), out.data(), 8192) == 0);

@@ -19,10 +19,18 @@ std::vector<std::string> random_records(std::mt19937_64& rng, int n) {
   for (int i = 0; i < n; ++i) {
     std::size_t size = 0;
     switch (rng() % 4) {
-      case 0: size = 0; break;
-      case 1: size = rng() % 100; break;
-      case 2: size = rng() % (3 * block_size); break;  // up to several blocks
-      default: size = block_size - header_size - rng() % 16; break;  // near block-size edges
+      case 0:
+        size = 0;
+        break;
+      case 1:
+        size = rng() % 100;
+        break;
+      case 2:
+        size = rng() % (3 * block_size);
+        break;  // up to several blocks
+      default:
+        size = block_size - header_size - rng() % 16;
+        break;  // near block-size edges
     }
     std::string r(size, '\0');
     for (auto& c : r) c = static_cast<char>(rng());

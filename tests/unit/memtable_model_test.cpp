@@ -59,8 +59,8 @@ std::vector<expected_entry> expected_view(const model_map& model, sequence_numbe
 
 std::string random_key(std::mt19937_64& rng) {
   static const std::vector<std::string> pool = {
-      "",      std::string("\0", 1), std::string("\0\0", 2), "a", "aa", "ab", "b", "ba", "user:1001", "user:1002",
-      "\xff",  "\xff\xff",           std::string("a\0b", 3), "zz", "m",  "mm", "n"};
+      "",     std::string("\0", 1), std::string("\0\0", 2), "a",  "aa", "ab", "b", "ba", "user:1001", "user:1002",
+      "\xff", "\xff\xff",           std::string("a\0b", 3), "zz", "m",  "mm", "n"};
   if (rng() % 4 == 0) {  // fresh random binary key
     std::string k(rng() % 6, '\0');
     for (auto& c : k) c = static_cast<char>(rng() % 4 == 0 ? 0xff : rng() % 3);
@@ -196,7 +196,8 @@ void run_model(std::uint64_t seed, int steps, const memtable::options& opts) {
       }
       for (std::size_t i = 0; i < n; ++i) {
         const bool del = rng() % 4 == 0;
-        ops.push_back({del ? value_type::deletion : value_type::value, keys[i], del ? std::string_view{} : std::string_view(values[i])});
+        ops.push_back({del ? value_type::deletion : value_type::value, keys[i],
+                       del ? std::string_view{} : std::string_view(values[i])});
       }
       BOOST_REQUIRE(!table->put_batch(ops));
       for (const auto& o : ops) model[{std::string(o.key), next_seq++}] = {o.type, std::string(o.value)};

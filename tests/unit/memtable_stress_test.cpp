@@ -62,8 +62,8 @@ BOOST_AUTO_TEST_CASE(writers_and_readers_disjoint_and_overlapping_keys) {
     threads.emplace_back([&, w] {
       start.arrive_and_wait();
       for (int i = 0; i < per_writer; ++i) {
-        THREAD_CHECK(checks, t->put(key_of(w, i), std::to_string(i)));           // disjoint
-        THREAD_CHECK(checks, t->get_live(key_of(w, i)) == std::to_string(i));    // reads its own write
+        THREAD_CHECK(checks, t->put(key_of(w, i), std::to_string(i)));         // disjoint
+        THREAD_CHECK(checks, t->get_live(key_of(w, i)) == std::to_string(i));  // reads its own write
         THREAD_CHECK(checks, t->put("shared" + std::to_string(i % 50), "x"));  // overlapping
       }
       done.fetch_add(1);

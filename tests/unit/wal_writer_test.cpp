@@ -41,12 +41,13 @@ std::vector<std::string> recover(const std::string& dir, wal::replay_result& res
   std::vector<std::string> out;
   const auto numbers = wal::list_logs(dir, ec);
   if (ec) return out;
-  ec = wal::replay_logs(dir, numbers, options,
-                        [&](std::string_view rec, std::uint64_t) {
-                          out.emplace_back(rec);
-                          return std::error_code{};
-                        },
-                        result);
+  ec = wal::replay_logs(
+      dir, numbers, options,
+      [&](std::string_view rec, std::uint64_t) {
+        out.emplace_back(rec);
+        return std::error_code{};
+      },
+      result);
   return out;
 }
 
