@@ -127,34 +127,26 @@ log_reader::status log_reader::next(std::string_view& record) {
       if (st != status::record) return st;
       continue;  // skipped damaged bytes
     }
+    const bool starts_record = type == fragment_type::full || type == fragment_type::first;
+    if (starts_record == in_record_) {  // a new record inside one, or a continuation outside one
+      const auto st = starts_record ? on_damage(record_start_, offset, "record without its last fragment")
+                                    : on_damage(offset, offset + 1, "fragment without a first fragment");
+      if (st != status::record) return st;
+      continue;
+    }
     switch (type) {
       case fragment_type::full:
-        if (in_record_) {
-          const auto st = on_damage(record_start_, offset, "record without its last fragment");
-          if (st != status::record) return st;
-          continue;
-        }
         record = data;
         record_offset_ = offset;
         valid_end_ = pos_;
         return status::record;
       case fragment_type::first:
-        if (in_record_) {
-          const auto st = on_damage(record_start_, offset, "record without its last fragment");
-          if (st != status::record) return st;
-          continue;
-        }
         in_record_ = true;
         record_start_ = offset;
         scratch_.assign(data);
         break;
       case fragment_type::middle:
       case fragment_type::last:
-        if (!in_record_) {
-          const auto st = on_damage(offset, offset + 1, "fragment without a first fragment");
-          if (st != status::record) return st;
-          continue;
-        }
         scratch_.append(data);
         if (type == fragment_type::last) {
           in_record_ = false;

@@ -27,17 +27,29 @@ using namespace strata;
 
 namespace {
 const bool engine_kinds[] = {false, true};  // force_fallback: io_uring, then threads
+
+// An engine (fault injector installed), a temp dir and one open file in it.
+struct file_setup {
+  explicit file_setup(bool fallback = false, io::open_options options = {.create = true})
+      : engine(io::make_io_engine({.force_fallback = fallback})) {
+    engine->set_fault_injector(&faults);
+    std::error_code ec;
+    f = io::file::open(*engine, dir.file("data"), options, ec);
+    BOOST_REQUIRE(!ec);
+  }
+  testing::test_faults faults;
+  testing::temp_dir dir;
+  std::unique_ptr<io::io_engine> engine;
+  std::unique_ptr<io::file> f;
+};
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(io_engine)
 
 BOOST_DATA_TEST_CASE(write_then_read_back, boost::unit_test::data::make(engine_kinds), fallback) {
-  auto engine = io::make_io_engine({.force_fallback = fallback});
-  BOOST_TEST(engine->name() == std::string(fallback ? "threads" : "io_uring"));
-  testing::temp_dir dir;
-  std::error_code ec;
-  auto f = io::file::open(*engine, dir.file("data"), {.create = true}, ec);
-  BOOST_REQUIRE(!ec);
+  file_setup t(fallback);
+  auto& f = t.f;
+  BOOST_TEST(t.engine->name() == std::string(fallback ? "threads" : "io_uring"));
   const std::string a(10000, 'a'), b(5000, 'b');
   const asio::const_buffer bufs[] = {asio::buffer(a), asio::buffer(b)};
   std::string back(15100, 'x');
@@ -67,11 +79,8 @@ BOOST_DATA_TEST_CASE(write_then_read_back, boost::unit_test::data::make(engine_k
 }
 
 BOOST_DATA_TEST_CASE(works_with_use_future_and_callbacks, boost::unit_test::data::make(engine_kinds), fallback) {
-  auto engine = io::make_io_engine({.force_fallback = fallback});
-  testing::temp_dir dir;
-  std::error_code ec;
-  auto f = io::file::open(*engine, dir.file("data"), {.create = true}, ec);
-  BOOST_REQUIRE(!ec);
+  file_setup t(fallback);
+  auto& f = t.f;
   const std::string data = "hello";
   // The signature's std::error_code is a plain value to Asio (it only turns
   // boost::system::error_code into exceptions): use_future yields the tuple.
@@ -86,11 +95,8 @@ BOOST_DATA_TEST_CASE(works_with_use_future_and_callbacks, boost::unit_test::data
 }
 
 BOOST_DATA_TEST_CASE(completion_resumes_on_the_callers_executor, boost::unit_test::data::make(engine_kinds), fallback) {
-  auto engine = io::make_io_engine({.force_fallback = fallback});
-  testing::temp_dir dir;
-  std::error_code ec;
-  auto f = io::file::open(*engine, dir.file("data"), {.create = true}, ec);
-  BOOST_REQUIRE(!ec);
+  file_setup t(fallback);
+  auto& f = t.f;
   asio::io_context ctx;
   int checks = 0, on_right_thread = 0;
   const std::string data(4096, 'z');
@@ -114,12 +120,9 @@ BOOST_DATA_TEST_CASE(completion_resumes_on_the_callers_executor, boost::unit_tes
 }
 
 BOOST_AUTO_TEST_CASE(concurrent_operations_share_submissions) {
-  auto engine = io::make_io_engine({});
-  BOOST_REQUIRE(engine->name() == std::string("io_uring"));
-  testing::temp_dir dir;
-  std::error_code ec;
-  auto f = io::file::open(*engine, dir.file("data"), {.create = true}, ec);
-  BOOST_REQUIRE(!ec);
+  file_setup t;
+  auto& f = t.f;
+  BOOST_REQUIRE(t.engine->name() == std::string("io_uring"));
   asio::io_context ctx;
   const std::string data(512, 'q');
   int done = 0;
@@ -137,7 +140,7 @@ BOOST_AUTO_TEST_CASE(concurrent_operations_share_submissions) {
   }
   ctx.run();
   BOOST_TEST(done == 64 * 20);
-  const auto s = engine->stats();
+  const auto s = t.engine->stats();
   BOOST_TEST(s.operations == 64u * 20u);
   // 64 coroutines keep up to 64 operations queued at once: they must share
   // io_uring_enter calls (a ratio, not a timing).
@@ -174,13 +177,9 @@ BOOST_DATA_TEST_CASE(kernel_errors_carry_the_file_name, boost::unit_test::data::
 }
 
 BOOST_DATA_TEST_CASE(fault_injection_fails_writes_and_syncs, boost::unit_test::data::make(engine_kinds), fallback) {
-  auto engine = io::make_io_engine({.force_fallback = fallback});
-  testing::test_faults faults;
-  engine->set_fault_injector(&faults);
-  testing::temp_dir dir;
-  std::error_code ec;
-  auto f = io::file::open(*engine, dir.file("data"), {.create = true}, ec);
-  BOOST_REQUIRE(!ec);
+  file_setup t(fallback);
+  auto& f = t.f;
+  auto& faults = t.faults;
   const std::string data(100, 'd');
   asio::io_context ctx;
   std::vector<std::error_code> results;
@@ -207,13 +206,9 @@ BOOST_DATA_TEST_CASE(fault_injection_fails_writes_and_syncs, boost::unit_test::d
 }
 
 BOOST_AUTO_TEST_CASE(simulated_crash_drops_unsynced_bytes) {
-  auto engine = io::make_io_engine({});
-  testing::test_faults faults;
-  engine->set_fault_injector(&faults);
-  testing::temp_dir dir;
-  std::error_code ec;
-  auto f = io::file::open(*engine, dir.file("data"), {.create = true}, ec);
-  BOOST_REQUIRE(!ec);
+  file_setup t;
+  auto& f = t.f;
+  auto& faults = t.faults;
   const std::string durable(1000, 'D'), volatile_data(500, 'V');
   BOOST_TEST(!std::get<0>(io::async_write_at(*f, 0, asio::buffer(durable), true, asio::use_future).get()));
   BOOST_TEST(!std::get<0>(io::async_write_at(*f, 1000, asio::buffer(volatile_data), false, asio::use_future).get()));

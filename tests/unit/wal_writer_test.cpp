@@ -51,6 +51,33 @@ std::vector<std::string> recover(const std::string& dir, wal::replay_result& res
   return out;
 }
 
+// An engine (with the test fault injector installed), a temp dir, an
+// io_context for the writer's loop, and a writer on <dir>/<number>.log.
+// Members are declared so the writer goes first and the injector last.
+struct wal_setup {
+  explicit wal_setup(bool fallback = false, std::uint64_t number = 1, wal::writer_options options = {})
+      : engine(io::make_io_engine({.force_fallback = fallback})) {
+    engine->set_fault_injector(&faults);
+    std::error_code ec;
+    w = wal::wal_writer::create(*engine, ctx.get_executor(), dir.path(), number, options, ec);
+    BOOST_REQUIRE(!ec);
+  }
+  // Appends and runs the context until it completes; returns the result.
+  std::error_code append_now(std::string_view payload, bool sync) {
+    std::error_code result = errc::closed;
+    w->async_append(payload, sync, asio::bind_executor(ctx, [&](std::error_code e) { result = e; }));
+    ctx.run();
+    ctx.restart();
+    return result;
+  }
+
+  testing::test_faults faults;
+  testing::temp_dir dir;
+  std::unique_ptr<io::io_engine> engine;
+  asio::io_context ctx;
+  std::unique_ptr<wal::wal_writer> w;
+};
+
 std::string record_for(int writer, int i, std::size_t size) {
   std::string r = std::to_string(writer) + ":" + std::to_string(i) + ":";
   r.resize(std::max(size, r.size()), static_cast<char>('a' + (i % 26)));
@@ -149,66 +176,33 @@ BOOST_DATA_TEST_CASE(group_commit_many_writers_two_threads, boost::unit_test::da
 }
 
 BOOST_AUTO_TEST_CASE(failed_group_fails_every_member_and_stays_failed) {
-  auto engine = io::make_io_engine({});
-  testing::test_faults faults;
-  engine->set_fault_injector(&faults);
-  testing::temp_dir dir;
-  asio::io_context ctx;
-  std::error_code ec;
-  auto w = wal::wal_writer::create(*engine, ctx.get_executor(), dir.path(), 1, {}, ec);
-  BOOST_REQUIRE(!ec);
-  const std::string ok_payload = "ok";
-  std::error_code first = errc::closed;
-  w->async_append(ok_payload, true, asio::bind_executor(ctx, [&](std::error_code e) { first = e; }));
-  ctx.run();
-  ctx.restart();
-  BOOST_TEST(!first);
-  faults.fail_syncs(EIO);
+  wal_setup t;
+  BOOST_TEST(!t.append_now("ok", true));
+  t.faults.fail_syncs(EIO);
   std::vector<std::error_code> results(10);
   const std::string payload = "doomed";
   for (int i = 0; i < 10; ++i) {
-    w->async_append(payload, i % 2 == 0, asio::bind_executor(ctx, [&results, i](std::error_code e) {
-                      results[static_cast<std::size_t>(i)] = e;
-                    }));
+    t.w->async_append(payload, i % 2 == 0, asio::bind_executor(t.ctx, [&results, i](std::error_code e) {
+                        results[static_cast<std::size_t>(i)] = e;
+                      }));
   }
-  ctx.run();
-  ctx.restart();
+  t.ctx.run();
+  t.ctx.restart();
   for (const auto& e : results) BOOST_TEST((e == errc::io_error));  // synced or not: the group failed
-  BOOST_TEST(w->last_error().find(".log") != std::string::npos, w->last_error());
-  faults.heal();
-  std::error_code later;
-  w->async_append(payload, false, asio::bind_executor(ctx, [&](std::error_code e) { later = e; }));
-  ctx.run();
-  BOOST_TEST((later == errc::io_error));  // sticky: the log may hold a partial group
+  BOOST_TEST(t.w->last_error().find(".log") != std::string::npos, t.w->last_error());
+  t.faults.heal();
+  BOOST_TEST((t.append_now(payload, false) == errc::io_error));  // sticky: the log may hold a partial group
 }
 
 BOOST_AUTO_TEST_CASE(no_space_is_reported_as_no_space) {
-  auto engine = io::make_io_engine({});
-  testing::test_faults faults;
-  engine->set_fault_injector(&faults);
-  testing::temp_dir dir;
-  asio::io_context ctx;
-  std::error_code ec;
-  auto w = wal::wal_writer::create(*engine, ctx.get_executor(), dir.path(), 1, {}, ec);
-  BOOST_REQUIRE(!ec);
-  faults.fail_writes(ENOSPC);
-  std::error_code result;
-  const std::string payload = "full";
-  w->async_append(payload, false, asio::bind_executor(ctx, [&](std::error_code e) { result = e; }));
-  ctx.run();
-  BOOST_TEST((result == errc::no_space));
+  wal_setup t;
+  t.faults.fail_writes(ENOSPC);
+  BOOST_TEST((t.append_now("full", false) == errc::no_space));
 }
 
 BOOST_AUTO_TEST_CASE(crash_keeps_every_synced_write_and_a_prefix_of_the_rest) {
   for (int round = 0; round < 8; ++round) {
-    auto engine = io::make_io_engine({});
-    testing::test_faults faults;
-    engine->set_fault_injector(&faults);
-    testing::temp_dir dir;
-    asio::io_context ctx;
-    std::error_code ec;
-    auto w = wal::wal_writer::create(*engine, ctx.get_executor(), dir.path(), 1, {.max_file_bytes = 16 * 1024}, ec);
-    BOOST_REQUIRE(!ec);
+    wal_setup t(false, 1, {.max_file_bytes = 16 * 1024});
     std::mt19937_64 rng(static_cast<std::uint64_t>(round));
     std::vector<std::string> payloads;
     for (int i = 0; i < 400; ++i) payloads.push_back(record_for(0, i, rng() % 600));
@@ -216,22 +210,23 @@ BOOST_AUTO_TEST_CASE(crash_keeps_every_synced_write_and_a_prefix_of_the_rest) {
     std::size_t acked = 0;
     const std::size_t crash_after = 100 + rng() % 250;
     asio::co_spawn(
-        ctx,
+        t.ctx,
         [&]() -> asio::awaitable<void> {
           for (std::size_t i = 0; i < crash_after; ++i) {
             synced[i] = rng() % 5 == 0;
-            auto [e] = co_await w->async_append(payloads[i], synced[i], asio::as_tuple(asio::use_awaitable));
+            auto [e] = co_await t.w->async_append(payloads[i], synced[i], asio::as_tuple(asio::use_awaitable));
             if (e) co_return;
             acked = i + 1;
           }
         },
         asio::detached);
-    ctx.run();
+    t.ctx.run();
     BOOST_REQUIRE_EQUAL(acked, crash_after);
-    faults.simulate_crash();  // power cut: unsynced bytes are gone
-    w.reset();
+    t.faults.simulate_crash();  // power cut: unsynced bytes are gone
+    t.w.reset();
     wal::replay_result result;
-    const auto back = recover(dir.path(), result, ec);
+    std::error_code ec;
+    const auto back = recover(t.dir.path(), result, ec);
     BOOST_REQUIRE_MESSAGE(!ec, result.error);
     // A prefix of what was written, and it reaches the last synced record.
     BOOST_REQUIRE(back.size() <= acked);
@@ -245,48 +240,34 @@ BOOST_AUTO_TEST_CASE(crash_keeps_every_synced_write_and_a_prefix_of_the_rest) {
 }
 
 BOOST_AUTO_TEST_CASE(recovery_truncates_a_torn_tail) {
-  auto engine = io::make_io_engine({});
-  testing::temp_dir dir;
-  asio::io_context ctx;
-  std::error_code ec;
-  auto w = wal::wal_writer::create(*engine, ctx.get_executor(), dir.path(), 5, {}, ec);
-  BOOST_REQUIRE(!ec);
+  wal_setup t(false, 5);
   const std::vector<std::string> records{"alpha", std::string(40000, 'b'), "gamma"};
-  for (const auto& r : records) w->async_append(r, false, asio::bind_executor(ctx, [](std::error_code) {}));
-  ctx.run();
-  w.reset();
-  const auto path = wal::log_file_name(dir.path(), 5);
+  for (const auto& r : records) BOOST_TEST(!t.append_now(r, false));
+  t.w.reset();
+  const auto path = wal::log_file_name(t.dir.path(), 5);
   const auto full = std::filesystem::file_size(path);
   std::filesystem::resize_file(path, full - 3);  // tear the last record
   wal::replay_result result;
-  auto back = recover(dir.path(), result, ec);
+  std::error_code ec;
+  auto back = recover(t.dir.path(), result, ec);
   BOOST_TEST(!ec);
   BOOST_TEST(result.torn_tail);
   BOOST_TEST(back.size() == 2u);
   BOOST_TEST(std::filesystem::file_size(path) == result.torn_tail_offset);
   wal::replay_result again;
-  back = recover(dir.path(), again, ec);  // the second recovery sees a clean log
+  back = recover(t.dir.path(), again, ec);  // the second recovery sees a clean log
   BOOST_TEST(!again.torn_tail);
   BOOST_TEST(back.size() == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(corruption_in_an_older_log_names_file_and_offset) {
-  auto engine = io::make_io_engine({});
-  testing::temp_dir dir;
-  asio::io_context ctx;
-  std::error_code ec;
-  auto w = wal::wal_writer::create(*engine, ctx.get_executor(), dir.path(), 1, {.max_file_bytes = 8 * 1024}, ec);
-  BOOST_REQUIRE(!ec);
+  wal_setup t(false, 1, {.max_file_bytes = 8 * 1024});
   std::vector<std::string> records;
   for (int i = 0; i < 100; ++i) records.push_back(record_for(0, i, 500));
-  asio::co_spawn(
-      ctx,
-      [&]() -> asio::awaitable<void> {
-        for (const auto& r : records) co_await w->async_append(r, false, asio::as_tuple(asio::use_awaitable));
-      },
-      asio::detached);
-  ctx.run();
-  w.reset();
+  for (const auto& r : records) BOOST_REQUIRE(!t.append_now(r, false));
+  t.w.reset();
+  std::error_code ec;
+  const auto& dir = t.dir;
   const auto path = wal::log_file_name(dir.path(), 2);
   {
     std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
