@@ -73,7 +73,7 @@ BOOST_AUTO_TEST_CASE(writers_and_readers_disjoint_and_overlapping_keys) {
   for (int r = 0; r < 2; ++r) {
     threads.emplace_back([&, r] {
       start.arrive_and_wait();
-      while (done.load() < writers) {
+      do {  // at least one pass, however fast the writers are
         memtable::cursor_options co;
         co.snapshot = t->snapshot();
         co.all_versions = r == 1;
@@ -88,7 +88,7 @@ BOOST_AUTO_TEST_CASE(writers_and_readers_disjoint_and_overlapping_keys) {
           first = false;
         }
         scans.fetch_add(1);
-      }
+      } while (done.load() < writers);
     });
   }
   for (auto& th : threads) th.join();
