@@ -30,6 +30,7 @@
 #include <string_view>
 
 #include "strata/memtable.hpp"
+#include "util/compare.hpp"
 
 namespace strata::detail {
 
@@ -69,35 +70,8 @@ struct memtable_node {
 };
 static_assert(sizeof(memtable_node) == 16);
 
-// Bytewise comparison, 8 bytes at a time. Inlined rather than a call to
-// memcmp: the search loop compares ~20 keys per lookup and the library call
-// (through the PLT) was a third of the profile.
-inline int compare_user_keys(std::string_view a, std::string_view b) noexcept {
-  const std::size_t n = a.size() < b.size() ? a.size() : b.size();
-  const char* pa = a.data();
-  const char* pb = b.data();
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    std::uint64_t wa;
-    std::uint64_t wb;
-    std::memcpy(&wa, pa + i, 8);
-    std::memcpy(&wb, pb + i, 8);
-    if (wa != wb) {
-      // Big-endian order of the words is bytewise order of the strings.
-      if constexpr (std::endian::native == std::endian::little) {
-        wa = __builtin_bswap64(wa);
-        wb = __builtin_bswap64(wb);
-      }
-      return wa < wb ? -1 : 1;
-    }
-  }
-  for (; i < n; ++i) {
-    const auto ca = static_cast<unsigned char>(pa[i]);
-    const auto cb = static_cast<unsigned char>(pb[i]);
-    if (ca != cb) return ca < cb ? -1 : 1;
-  }
-  return a.size() < b.size() ? -1 : (a.size() > b.size() ? 1 : 0);
-}
+// The memtable orders user keys bytewise (util/compare.hpp).
+inline int compare_user_keys(std::string_view a, std::string_view b) noexcept { return compare_bytes(a, b); }
 
 // <0 if node sorts before (key, tag), 0 if equal, >0 after.
 inline int compare_node(const memtable_node* n, std::string_view key, std::uint64_t tag) noexcept {

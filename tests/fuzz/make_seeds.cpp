@@ -1,9 +1,12 @@
-// Writes the seed corpus for wal_reader_fuzz (run once; the seeds are
-// committed): valid logs of write batches, multi-block records, a torn
-// tail, a flipped bit, zero padding.
+// Writes the seed corpora (run once; the seeds are committed):
+//   make_wal_seeds <wal dir> [<block dir>]
+// wal: valid logs of write batches, multi-block records, a torn tail, a
+// flipped bit, zero padding. block: SST blocks at several restart intervals.
 #include <fstream>
 #include <string>
 
+#include "sst/block_builder.hpp"
+#include "sst/internal_key.hpp"
 #include "strata/write_batch.hpp"
 #include "wal/log_encoder.hpp"
 
@@ -36,5 +39,19 @@ int main(int argc, char** argv) {
   write(dir, "flipped_bit", flipped);
   write(dir, "zero_tail", two + std::string(100, '\0'));
   write(dir, "empty", "");
+  if (argc > 2) {
+    const std::string blocks = argv[2];
+    for (int interval : {1, 4, 16}) {
+      strata::sst::block_builder builder(interval);
+      for (int i = 0; i < 40; ++i) {
+        builder.add(strata::sst::make_internal_key("key" + std::to_string(100 + i), 1000 - i,
+                                                   i % 5 ? strata::value_type::value : strata::value_type::deletion),
+                    std::string(static_cast<std::size_t>(i % 7), 'v'));
+      }
+      write(blocks, "block_interval_" + std::to_string(interval), std::string(builder.finish()));
+    }
+    strata::sst::block_builder empty_block;
+    write(blocks, "block_empty", std::string(empty_block.finish()));
+  }
   return 0;
 }

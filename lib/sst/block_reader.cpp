@@ -1,0 +1,130 @@
+#include "sst/block_reader.hpp"
+
+#include "sst/internal_key.hpp"
+#include "util/coding.hpp"
+
+namespace strata::sst {
+
+block_reader::block_reader(std::string_view contents) : data_(contents) {
+  if (contents.size() < 4) return;
+  const std::uint32_t n = coding::decode_fixed32(contents.data() + contents.size() - 4);
+  const std::uint64_t trailer = (std::uint64_t{n} + 1) * 4;
+  if (n == 0 || trailer > contents.size()) return;
+  const auto limit = static_cast<std::uint32_t>(contents.size() - trailer);
+  // Restart offsets must start at 0, increase, and point inside the entries.
+  std::uint32_t previous = 0;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const std::uint32_t r = coding::decode_fixed32(contents.data() + limit + 4 * i);
+    if ((i == 0 && r != 0) || (i > 0 && r <= previous) || (r >= limit && !(limit == 0 && r == 0))) return;
+    previous = r;
+  }
+  limit_ = limit;
+  num_restarts_ = n;
+  valid_ = true;
+}
+
+block_reader::iterator::iterator(const block_reader& block)
+    : data_(block.data_), limit_(block.limit_), num_restarts_(block.num_restarts_), current_(block.limit_) {
+  if (!block.valid_) mark_corrupted();
+}
+
+void block_reader::iterator::mark_corrupted() noexcept {
+  corrupted_ = true;
+  current_ = limit_;
+  key_.clear();
+  value_ = {};
+}
+
+std::uint32_t block_reader::iterator::restart_offset(std::uint32_t index) const noexcept {
+  return coding::decode_fixed32(data_.data() + limit_ + 4 * index);
+}
+
+bool block_reader::iterator::decode_at(std::uint32_t offset) {
+  std::string_view in = data_.substr(offset, limit_ - offset);
+  std::uint32_t shared = 0, unshared = 0, value_len = 0;
+  if (!coding::get_varint32(in, shared) || !coding::get_varint32(in, unshared) ||
+      !coding::get_varint32(in, value_len) || shared > key_.size() ||
+      std::uint64_t{unshared} + value_len > in.size()) {
+    mark_corrupted();
+    return false;
+  }
+  key_.resize(shared);
+  key_.append(in.substr(0, unshared));
+  value_ = in.substr(unshared, value_len);
+  current_ = offset;
+  next_ = static_cast<std::uint32_t>(in.data() + unshared + value_len - data_.data());
+  return true;
+}
+
+void block_reader::iterator::seek_to_restart(std::uint32_t index) {
+  key_.clear();  // a restart entry shares nothing with what came before
+  restart_index_ = index;
+  const std::uint32_t offset = restart_offset(index);
+  if (offset >= limit_) {  // an empty block
+    current_ = limit_;
+    return;
+  }
+  decode_at(offset);
+}
+
+void block_reader::iterator::seek_to_first() {
+  if (corrupted_) return;
+  seek_to_restart(0);
+}
+
+void block_reader::iterator::next() {
+  if (!valid()) return;
+  if (next_ >= limit_) {
+    current_ = limit_;
+    return;
+  }
+  if (restart_index_ + 1 < num_restarts_ && restart_offset(restart_index_ + 1) <= next_) ++restart_index_;
+  decode_at(next_);
+}
+
+void block_reader::iterator::seek_to_last() {
+  if (corrupted_) return;
+  seek_to_restart(num_restarts_ - 1);
+  while (valid() && next_ < limit_) decode_at(next_);
+}
+
+void block_reader::iterator::prev() {
+  if (!valid()) return;
+  const std::uint32_t original = current_;
+  // Find the restart interval that holds the entry before `original`.
+  std::uint32_t index = restart_index_;
+  while (restart_offset(index) >= original) {
+    if (index == 0) {  // original was the first entry
+      current_ = limit_;
+      key_.clear();
+      return;
+    }
+    --index;
+  }
+  seek_to_restart(index);
+  while (valid() && next_ < original) decode_at(next_);
+  if (valid() && next_ != original) mark_corrupted();  // entries did not chain to `original`
+}
+
+void block_reader::iterator::seek(std::string_view target) {
+  if (corrupted_) return;
+  // Binary search: the last restart whose key is < target.
+  std::uint32_t lo = 0, hi = num_restarts_ - 1;
+  while (lo < hi) {
+    const std::uint32_t mid = lo + (hi - lo + 1) / 2;
+    seek_to_restart(mid);
+    if (!valid()) {
+      if (!corrupted_) current_ = limit_;
+      return;
+    }
+    if (compare_internal_keys(key_, target) < 0) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  seek_to_restart(lo);
+  while (valid() && compare_internal_keys(key_, target) < 0) next();
+}
+
+}  // namespace strata::sst
