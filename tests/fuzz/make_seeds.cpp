@@ -1,11 +1,12 @@
 // Writes the seed corpora (run once; the seeds are committed):
-//   make_wal_seeds <wal dir> [<block dir>]
+//   make_wal_seeds <wal dir> [<block dir> [<bloom dir>]]
 // wal: valid logs of write batches, multi-block records, a torn tail, a
 // flipped bit, zero padding. block: SST blocks at several restart intervals.
 #include <fstream>
 #include <string>
 
 #include "sst/block_builder.hpp"
+#include "sst/bloom_filter.hpp"
 #include "sst/internal_key.hpp"
 #include "strata/write_batch.hpp"
 #include "wal/log_encoder.hpp"
@@ -52,6 +53,14 @@ int main(int argc, char** argv) {
     }
     strata::sst::block_builder empty_block;
     write(blocks, "block_empty", std::string(empty_block.finish()));
+  }
+  if (argc > 3) {
+    const std::string blooms = argv[3];
+    for (int keys : {0, 1, 100}) {
+      strata::sst::bloom_filter_builder b(10);
+      for (int i = 0; i < keys; ++i) b.add_key("key" + std::to_string(i));
+      write(blooms, "bloom_" + std::to_string(keys), b.finish());
+    }
   }
   return 0;
 }
