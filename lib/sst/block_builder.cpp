@@ -19,9 +19,7 @@ void block_builder::reset() {
   last_key_.clear();
 }
 
-std::size_t block_builder::size_estimate() const noexcept {
-  return buffer_.size() + restarts_.size() * 4 + 4;
-}
+std::size_t block_builder::size_estimate() const noexcept { return buffer_.size() + restarts_.size() * 4 + 4; }
 
 void block_builder::add(std::string_view key, std::string_view value) {
   assert(!finished_);

@@ -43,8 +43,7 @@ bool block_reader::iterator::decode_at(std::uint32_t offset) {
   std::string_view in = data_.substr(offset, limit_ - offset);
   std::uint32_t shared = 0, unshared = 0, value_len = 0;
   if (!coding::get_varint32(in, shared) || !coding::get_varint32(in, unshared) ||
-      !coding::get_varint32(in, value_len) || shared > key_.size() ||
-      std::uint64_t{unshared} + value_len > in.size()) {
+      !coding::get_varint32(in, value_len) || shared > key_.size() || std::uint64_t{unshared} + value_len > in.size()) {
     mark_corrupted();
     return false;
   }

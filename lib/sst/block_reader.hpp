@@ -46,11 +46,11 @@ class block_reader {
     void seek_to_restart(std::uint32_t index);
     void mark_corrupted() noexcept;
 
-    std::string_view data_;        // the block
-    std::uint32_t limit_ = 0;      // where entries end (start of the restart array)
+    std::string_view data_;    // the block
+    std::uint32_t limit_ = 0;  // where entries end (start of the restart array)
     std::uint32_t num_restarts_ = 0;
-    std::uint32_t current_ = 0;    // offset of the current entry (limit_ when not positioned)
-    std::uint32_t next_ = 0;       // offset just past it
+    std::uint32_t current_ = 0;        // offset of the current entry (limit_ when not positioned)
+    std::uint32_t next_ = 0;           // offset just past it
     std::uint32_t restart_index_ = 0;  // restart interval holding current_
     std::string key_;
     std::string_view value_;

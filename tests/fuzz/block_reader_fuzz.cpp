@@ -20,8 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (it.seek_to_last(); it.valid(); it.prev()) {
     if (++steps > size) __builtin_trap();
   }
-  const std::string target = strata::sst::make_internal_key(bytes.substr(0, size / 3), 42,
-                                                            strata::value_type::value);
+  const std::string target = strata::sst::make_internal_key(bytes.substr(0, size / 3), 42, strata::value_type::value);
   it.seek(target);
   if (it.valid() && strata::sst::compare_internal_keys(it.key(), target) < 0) __builtin_trap();
   return 0;

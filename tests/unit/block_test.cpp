@@ -74,10 +74,9 @@ void check_against_model(const std::string& bytes, const model& m, std::mt19937_
   BOOST_REQUIRE(!it.valid());
   for (int i = 0; i < 300; ++i) {
     // Targets: existing keys, and user keys at random snapshots between them.
-    std::string target = rng() % 2 && !want.empty()
-                             ? want[rng() % want.size()].first
-                             : make_internal_key("k" + std::to_string(rng() % 100000), rng() % 1000000,
-                                                 value_type::value);
+    std::string target = rng() % 2 && !want.empty() ? want[rng() % want.size()].first
+                                                    : make_internal_key("k" + std::to_string(rng() % 100000),
+                                                                        rng() % 1000000, value_type::value);
     it.seek(target);
     auto pos = m.lower_bound(target);
     if (pos == m.end()) {
