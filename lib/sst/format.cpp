@@ -64,9 +64,12 @@ bool decompress(std::string_view in, compression c, std::string& out) {
 
 const char* compression_name(compression c) noexcept {
   switch (c) {
-    case compression::none: return "none";
-    case compression::lz4: return "lz4";
-    case compression::zstd: return "zstd";
+    case compression::none:
+      return "none";
+    case compression::lz4:
+      return "lz4";
+    case compression::zstd:
+      return "zstd";
   }
   return "unknown";
 }

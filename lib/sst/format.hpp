@@ -43,8 +43,8 @@ void encode_block(std::string_view contents, compression wanted, std::string& ou
 // Stored bytes + trailer (exactly handle.size + block_trailer_size bytes)
 // -> contents. On damage: errc::corruption and a message naming `file` and
 // the block's offset.
-std::error_code decode_block(std::string_view stored_with_trailer, const block_handle& handle,
-                             std::string_view file, std::string& contents, std::string& message);
+std::error_code decode_block(std::string_view stored_with_trailer, const block_handle& handle, std::string_view file,
+                             std::string& contents, std::string& message);
 
 struct footer {
   block_handle filter;

@@ -1,0 +1,271 @@
+// Whole tables: build through table_file_writer into a file, open with
+// table_reader, and compare every point read at random snapshots with a
+// model; damaged and truncated files are reported, never misread.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "io/io_engine.hpp"
+#include "sst/internal_key.hpp"
+#include "sst/table_reader.hpp"
+#include "sst/table_writer.hpp"
+#include "strata/error.hpp"
+#include "temp_dir.hpp"
+
+namespace asio = boost::asio;
+using namespace strata;
+using namespace strata::sst;
+
+namespace {
+
+struct internal_less {
+  bool operator()(const std::string& a, const std::string& b) const { return compare_internal_keys(a, b) < 0; }
+};
+using model = std::map<std::string, std::string, internal_less>;
+
+template <typename T>
+T run(asio::io_context& ctx, asio::awaitable<T> aw) {
+  auto fut = asio::co_spawn(ctx, std::move(aw), asio::use_future);
+  ctx.restart();
+  ctx.run();
+  return fut.get();
+}
+
+struct table_fixture {
+  testing::temp_dir dir;
+  std::unique_ptr<io::io_engine> engine = io::make_io_engine({});
+  asio::io_context ctx;
+
+  std::string write(const model& m, const table_options& options, const std::string& name = "t.sst") {
+    std::error_code ec;
+    auto f = io::file::open(*engine, dir.file(name), {.create = true, .truncate = true}, ec);
+    BOOST_REQUIRE(!ec);
+    const auto err = run(ctx, [&]() -> asio::awaitable<std::error_code> {
+      table_file_writer w(*f, options);
+      for (const auto& [k, v] : m) {
+        if (auto e = co_await w.add(k, v)) co_return e;
+      }
+      co_return co_await w.finish();
+    }());
+    BOOST_REQUIRE(!err);
+    return dir.file(name);
+  }
+
+  table_reader::open_result open(io::file& f) {
+    std::uint64_t size = 0;
+    BOOST_REQUIRE(!f.size(size));
+    return run(ctx, table_reader::open(f, size));
+  }
+
+  table_lookup get(const table_reader& t, std::string_view key, sequence_number snap) {
+    return run(ctx, t.get(key, snap));
+  }
+};
+
+// What the newest version <= snap of `user` says in the model.
+table_lookup expected(const model& m, const std::string& user, sequence_number snap) {
+  std::string target(user);
+  coding::put_fixed64(target, (snap << 8) | 0xff);
+  table_lookup out;
+  auto it = m.lower_bound(target);
+  if (it == m.end()) return out;
+  parsed_internal_key p;
+  BOOST_REQUIRE(parse_internal_key(it->first, p));
+  if (p.user_key != user) return out;
+  out.sequence = p.sequence;
+  out.status = p.type == value_type::deletion ? table_lookup::state::deleted : table_lookup::state::found;
+  if (p.type == value_type::value) out.value = it->second;
+  return out;
+}
+
+model random_table(std::mt19937_64& rng, std::size_t n, std::vector<std::string>& users) {
+  model m;
+  while (m.size() < n) {
+    std::string user = "user:" + std::to_string(rng() % (n * 2 + 1));
+    if (rng() % 10 == 0) user.push_back('\0');
+    if (rng() % 50 == 0) user = std::string(1 + rng() % 3, '\xff');
+    const auto type = rng() % 6 == 0 ? value_type::deletion : value_type::value;
+    std::string value(rng() % 200 == 0 ? 100000 + rng() % 50000 : rng() % 120, 'v');
+    for (auto& c : value) c = static_cast<char>('a' + rng() % 3);  // compressible
+    if (m.emplace(make_internal_key(user, 1 + rng() % 1000, type), type == value_type::value ? value : "").second) {
+      users.push_back(user);
+    }
+  }
+  return m;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(table)
+
+BOOST_AUTO_TEST_CASE(index_separators_are_short_and_between) {
+  const auto a = make_internal_key("abcdef", 5, value_type::value);
+  const auto b = make_internal_key("abzzzz", 9, value_type::value);
+  const auto s = index_separator(a, b);
+  BOOST_TEST(compare_internal_keys(a, s) <= 0);
+  BOOST_TEST(compare_internal_keys(s, b) < 0);
+  BOOST_TEST(user_key_of(s) == "abd");
+  const auto same_user =
+      index_separator(make_internal_key("k", 9, value_type::value), make_internal_key("k", 3, value_type::value));
+  BOOST_TEST(user_key_of(same_user) == "k");
+  BOOST_TEST(user_key_of(index_separator(make_internal_key("k\xff", 1, value_type::value), {})) == "l");
+}
+
+BOOST_AUTO_TEST_CASE(round_trip_every_compression_against_a_model) {
+  for (const auto c : {compression::none, compression::lz4, compression::zstd}) {
+    BOOST_TEST_CONTEXT(compression_name(c)) {
+      table_fixture fx;
+      std::mt19937_64 rng(static_cast<std::uint64_t>(c) + 1);
+      std::vector<std::string> users;
+      const auto m = random_table(rng, 20000, users);
+      const auto path = fx.write(m, {.block_size = 4096, .data_compression = c});
+      std::error_code ec;
+      auto f = io::file::open(*fx.engine, path, {.read_only = true}, ec);
+      BOOST_REQUIRE(!ec);
+      auto opened = fx.open(*f);
+      BOOST_REQUIRE_MESSAGE(!opened.error, opened.message);
+      const auto& t = *opened.table;
+      BOOST_TEST(t.properties().entries == m.size());
+      BOOST_TEST(t.properties().data_blocks > 50u);
+      BOOST_TEST((t.properties().data_compression == c));
+      for (int i = 0; i < 4000; ++i) {
+        const auto& user = users[rng() % users.size()];
+        const sequence_number snap = rng() % 3 == 0 ? max_sequence_number : rng() % 1100;
+        const auto got = fx.get(t, user, snap);
+        const auto want = expected(m, user, snap);
+        BOOST_REQUIRE_MESSAGE(!got.error, got.message);
+        BOOST_REQUIRE((got.status == want.status));
+        BOOST_REQUIRE_EQUAL(got.sequence, want.sequence);
+        BOOST_REQUIRE(got.value == want.value);
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_million_absent_keys_are_absent_and_mostly_filtered) {
+  table_fixture fx;
+  std::mt19937_64 rng(5);
+  std::vector<std::string> users;
+  const auto m = random_table(rng, 50000, users);
+  const auto path = fx.write(m, {});
+  std::error_code ec;
+  auto f = io::file::open(*fx.engine, path, {.read_only = true}, ec);
+  auto opened = fx.open(*f);
+  BOOST_REQUIRE(!opened.error);
+  std::size_t filtered = 0;
+  const int absent = 1000000;
+  fx.ctx.restart();
+  auto fut = asio::co_spawn(
+      fx.ctx,
+      [&]() -> asio::awaitable<bool> {
+        for (int i = 0; i < absent; ++i) {
+          const auto r = co_await opened.table->get("absent:" + std::to_string(i), max_sequence_number);
+          if (r.error || r.status != table_lookup::state::absent) co_return false;
+          filtered += r.filtered;
+        }
+        co_return true;
+      },
+      asio::use_future);
+  fx.ctx.run();
+  BOOST_TEST(fut.get());
+  BOOST_TEST(filtered > absent * 97 / 100, filtered << " of " << absent << " answered by the filter");
+}
+
+BOOST_AUTO_TEST_CASE(empty_single_and_huge_value_tables) {
+  table_fixture fx;
+  for (const auto& m : {model{}, model{{make_internal_key("", 1, value_type::value), "empty key"}},
+                        model{{make_internal_key("big", 7, value_type::value), std::string(3 << 20, 'x')}}}) {
+    const auto path = fx.write(m, {.data_compression = compression::lz4});
+    std::error_code ec;
+    auto f = io::file::open(*fx.engine, path, {.read_only = true}, ec);
+    auto opened = fx.open(*f);
+    BOOST_REQUIRE_MESSAGE(!opened.error, opened.message);
+    for (const auto& [k, v] : m) {
+      const auto r = fx.get(*opened.table, user_key_of(k), max_sequence_number);
+      BOOST_TEST((r.status == table_lookup::state::found));
+      BOOST_TEST(r.value == v);
+    }
+    BOOST_TEST((fx.get(*opened.table, "nothing", 100).status == table_lookup::state::absent));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(out_of_order_keys_are_refused) {
+  table_builder b({});
+  BOOST_TEST(b.add(make_internal_key("b", 1, value_type::value), "1"));
+  BOOST_TEST(!b.add(make_internal_key("a", 1, value_type::value), "2"));
+  BOOST_TEST(!b.add(make_internal_key("b", 1, value_type::value), "3"));
+  BOOST_TEST(!b.add("short", "not an internal key"));
+  BOOST_TEST(b.entries() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(damage_anywhere_is_reported_never_misread) {
+  table_fixture fx;
+  std::mt19937_64 rng(3);
+  std::vector<std::string> users;
+  const auto m = random_table(rng, 3000, users);
+  const auto path = fx.write(m, {.block_size = 1024});
+  std::string good;
+  {
+    std::ifstream in(path, std::ios::binary);
+    good.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  int reported = 0;
+  for (int trial = 0; trial < 150; ++trial) {
+    std::string bad = good;
+    const std::size_t pos = trial < 64 ? bad.size() - 1 - static_cast<std::size_t>(trial)  // footer bytes
+                                       : rng() % bad.size();
+    bad[pos] = static_cast<char>(bad[pos] ^ (1 << (rng() % 8)));
+    const auto bad_path = fx.dir.file("bad.sst");
+    std::ofstream(bad_path, std::ios::binary | std::ios::trunc) << bad;
+    std::error_code ec;
+    auto f = io::file::open(*fx.engine, bad_path, {.read_only = true}, ec);
+    auto opened = fx.open(*f);
+    if (opened.error) {
+      BOOST_REQUIRE((opened.error == errc::corruption || opened.error == errc::not_supported));
+      BOOST_REQUIRE(opened.message.find("bad.sst") != std::string::npos);
+      ++reported;
+      continue;
+    }
+    // Opened (the flip is in a data block): every read is right or an error.
+    for (const auto& user : users) {
+      const auto got = fx.get(*opened.table, user, max_sequence_number);
+      if (got.error) {
+        BOOST_REQUIRE((got.error == errc::corruption));
+        BOOST_REQUIRE(got.message.find("bad.sst") != std::string::npos);
+        ++reported;
+        break;
+      }
+      const auto want = expected(m, user, max_sequence_number);
+      BOOST_REQUIRE((got.status == want.status));
+      BOOST_REQUIRE(got.value == want.value);
+    }
+  }
+  BOOST_TEST(reported > 100);
+}
+
+BOOST_AUTO_TEST_CASE(truncated_files_are_rejected_at_open) {
+  table_fixture fx;
+  std::mt19937_64 rng(4);
+  std::vector<std::string> users;
+  const auto path = fx.write(random_table(rng, 500, users), {});
+  const auto full = std::filesystem::file_size(path);
+  for (std::uint64_t cut : {std::uint64_t{0}, std::uint64_t{10}, full / 2, full - footer_size, full - 1}) {
+    std::filesystem::copy_file(path, fx.dir.file("cut.sst"), std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::resize_file(fx.dir.file("cut.sst"), cut);
+    std::error_code ec;
+    auto f = io::file::open(*fx.engine, fx.dir.file("cut.sst"), {.read_only = true}, ec);
+    auto opened = fx.open(*f);
+    BOOST_TEST((opened.error == errc::corruption), "cut at " << cut);
+    BOOST_TEST(!opened.table);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
