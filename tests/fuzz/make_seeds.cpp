@@ -1,5 +1,5 @@
 // Writes the seed corpora (run once; the seeds are committed):
-//   make_wal_seeds <wal dir> [<block dir> [<bloom dir>]]
+//   make_wal_seeds <wal dir> [<block dir> [<bloom dir> [<table dir>]]]
 // wal: valid logs of write batches, multi-block records, a torn tail, a
 // flipped bit, zero padding. block: SST blocks at several restart intervals.
 #include <fstream>
@@ -7,6 +7,7 @@
 
 #include "sst/block_builder.hpp"
 #include "sst/bloom_filter.hpp"
+#include "sst/table_builder.hpp"
 #include "sst/internal_key.hpp"
 #include "strata/write_batch.hpp"
 #include "wal/log_encoder.hpp"
@@ -60,6 +61,18 @@ int main(int argc, char** argv) {
       strata::sst::bloom_filter_builder b(10);
       for (int i = 0; i < keys; ++i) b.add_key("key" + std::to_string(i));
       write(blooms, "bloom_" + std::to_string(keys), b.finish());
+    }
+  }
+  if (argc > 4) {
+    const std::string tables = argv[4];
+    for (const auto c : {strata::sst::compression::none, strata::sst::compression::lz4, strata::sst::compression::zstd}) {
+      strata::sst::table_builder t({.block_size = 256, .data_compression = c});
+      for (int i = 0; i < 60; ++i) {
+        t.add(strata::sst::make_internal_key("key" + std::to_string(1000 + i), 500 - i, strata::value_type::value),
+              std::string(20, static_cast<char>('a' + i % 3)));
+      }
+      t.finish();
+      write(tables, std::string("table_") + strata::sst::compression_name(c), t.take_output());
     }
   }
   return 0;
