@@ -150,4 +150,108 @@ asio::awaitable<table_lookup> table_reader::get(std::string_view user_key, seque
   co_return out;
 }
 
+table_iterator table_reader::new_iterator() const { return table_iterator(*this); }
+
+table_iterator::table_iterator(const table_reader& table)
+    : table_(&table), index_(table.index_.new_iterator()), data_(block_.new_iterator()) {}
+
+void table_iterator::fail(std::error_code ec, std::string message) {
+  error_ = ec;
+  message_ = std::move(message);
+  data_valid_ = false;
+}
+
+asio::awaitable<bool> table_iterator::enter_block() {
+  data_valid_ = false;
+  if (error_ || !index_.valid()) {
+    if (index_.corrupted())
+      fail(errc::corruption, fmt::format("corruption in {}: bad index block", table_->file_.path()));
+    co_return false;
+  }
+  std::string_view handle_bytes = index_.value();
+  block_handle handle;
+  if (!decode_handle(handle_bytes, handle)) {
+    fail(errc::corruption, fmt::format("corruption in {}: bad block handle in index", table_->file_.path()));
+    co_return false;
+  }
+  std::string message;
+  auto bytes = std::make_shared<std::string>();
+  if (auto ec = co_await table_->read_block(handle, *bytes, message)) {
+    fail(ec, std::move(message));
+    co_return false;
+  }
+  block_bytes_ = std::move(bytes);
+  block_ = block_reader(*block_bytes_);
+  data_ = block_.new_iterator();
+  if (!block_.valid()) {
+    fail(errc::corruption,
+         fmt::format("corruption in {} at block offset {}: bad data block", table_->file_.path(), handle.offset));
+    co_return false;
+  }
+  data_valid_ = true;
+  co_return true;
+}
+
+asio::awaitable<void> table_iterator::skip_empty_blocks_forward() {
+  while (!error_ && !data_.valid()) {
+    if (data_.corrupted()) {
+      fail(errc::corruption, fmt::format("corruption in {}: bad data block entry", table_->file_.path()));
+      co_return;
+    }
+    index_.next();
+    const bool entered = co_await enter_block();  // (GCC 12: no co_await inside `!`)
+    if (!entered) co_return;
+    data_.seek_to_first();
+  }
+}
+
+asio::awaitable<void> table_iterator::skip_empty_blocks_backward() {
+  while (!error_ && !data_.valid()) {
+    if (data_.corrupted()) {
+      fail(errc::corruption, fmt::format("corruption in {}: bad data block entry", table_->file_.path()));
+      co_return;
+    }
+    index_.prev();
+    const bool entered = co_await enter_block();  // (GCC 12: no co_await inside `!`)
+    if (!entered) co_return;
+    data_.seek_to_last();
+  }
+}
+
+asio::awaitable<void> table_iterator::seek_to_first() {
+  index_.seek_to_first();
+  const bool entered = co_await enter_block();  // (GCC 12: no co_await inside `!`)
+  if (!entered) co_return;
+  data_.seek_to_first();
+  co_await skip_empty_blocks_forward();
+}
+
+asio::awaitable<void> table_iterator::seek_to_last() {
+  index_.seek_to_last();
+  const bool entered = co_await enter_block();  // (GCC 12: no co_await inside `!`)
+  if (!entered) co_return;
+  data_.seek_to_last();
+  co_await skip_empty_blocks_backward();
+}
+
+asio::awaitable<void> table_iterator::seek(std::string_view target) {
+  index_.seek(target);
+  const bool entered = co_await enter_block();  // (GCC 12: no co_await inside `!`)
+  if (!entered) co_return;
+  data_.seek(target);
+  co_await skip_empty_blocks_forward();
+}
+
+asio::awaitable<void> table_iterator::next() {
+  if (!valid()) co_return;
+  data_.next();
+  co_await skip_empty_blocks_forward();
+}
+
+asio::awaitable<void> table_iterator::prev() {
+  if (!valid()) co_return;
+  data_.prev();
+  co_await skip_empty_blocks_backward();
+}
+
 }  // namespace strata::sst

@@ -29,6 +29,8 @@
 
 namespace strata::sst {
 
+class table_iterator;
+
 struct table_lookup {
   enum class state : std::uint8_t { absent, found, deleted };
   state status = state::absent;
@@ -53,7 +55,12 @@ class table_reader {
   const table_properties& properties() const noexcept { return properties_; }
   bool has_filter() const noexcept { return filter_.valid(); }
 
+  // Ordered reads over every entry (all versions, tombstones included), in
+  // internal-key order: for scans and compaction. See table_iterator.
+  table_iterator new_iterator() const;
+
  private:
+  friend class table_iterator;
   explicit table_reader(io::file& file) : file_(file), index_(std::string_view{}) {}
   // Reads and verifies one block (handle.size + trailer bytes at handle.offset).
   boost::asio::awaitable<std::error_code> read_block(const block_handle& h, std::string& contents,
@@ -65,6 +72,48 @@ class table_reader {
   block_reader index_;
   bloom_filter_reader filter_{std::string_view{}};
   table_properties properties_;
+};
+
+// A two-level iterator: the in-memory index picks the data block, which is
+// read (and verified) through the io layer when the iterator enters it.
+// Moves are awaitable because entering a block may read it; moving within a
+// block does no I/O. After a read error or corruption, valid() is false and
+// error()/message() say why. One iterator per coroutine; the table must
+// outlive it.
+class table_iterator {
+ public:
+  bool valid() const noexcept { return data_valid_ && data_.valid(); }
+  std::string_view key() const noexcept { return data_.key(); }
+  std::string_view value() const noexcept { return data_.value(); }
+  std::error_code error() const noexcept { return error_; }
+  const std::string& message() const noexcept { return message_; }
+
+  boost::asio::awaitable<void> seek_to_first();
+  boost::asio::awaitable<void> seek_to_last();
+  // First entry >= target in internal-key order.
+  boost::asio::awaitable<void> seek(std::string_view target);
+  boost::asio::awaitable<void> next();
+  boost::asio::awaitable<void> prev();
+
+ private:
+  friend class table_reader;
+  explicit table_iterator(const table_reader& table);
+  // Loads the block the index iterator is on; false (iterator invalid) on error or at the end.
+  boost::asio::awaitable<bool> enter_block();
+  boost::asio::awaitable<void> skip_empty_blocks_forward();
+  boost::asio::awaitable<void> skip_empty_blocks_backward();
+  void fail(std::error_code ec, std::string message);
+
+  const table_reader* table_;
+  block_reader::iterator index_;
+  // Shared and heap-held: block_ and data_ view into it, so moving the
+  // iterator must not move the bytes (and a cached block can be shared).
+  std::shared_ptr<const std::string> block_bytes_;
+  block_reader block_{std::string_view{}};
+  block_reader::iterator data_;
+  bool data_valid_ = false;
+  std::error_code error_;
+  std::string message_;
 };
 
 }  // namespace strata::sst
