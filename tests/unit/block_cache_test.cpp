@@ -1,0 +1,511 @@
+// Block cache: exact counters and LRU order against a reference model,
+// capacity bounds per shard, replacement, erase and clear, blocks that
+// outlive their eviction, oversize blocks, and a concurrency stress test.
+// Registered as meson test `sst_block_cache` in suites `unit` and `stress`;
+// CI runs `stress` under ThreadSanitizer, so the stress sizes shrink there.
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <latch>
+#include <list>
+#include <map>
+#include <random>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "sst/block_cache.hpp"
+#include "thread_checks.hpp"
+#include "util/coding.hpp"
+
+// The suite below is namespace block_cache, which hides the class name.
+using cache = strata::sst::block_cache;
+using strata::testing::thread_checks;
+using key = cache::key;
+using block_ptr = cache::block_ptr;
+
+#if defined(__SANITIZE_THREAD__)
+#define BLOCK_CACHE_TEST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define BLOCK_CACHE_TEST_TSAN 1
+#endif
+#endif
+
+namespace {
+
+constexpr std::size_t header_bytes = 32;  // table_id, block_offset, salt, filler size
+
+// A self-describing block: it names its key, and its filler is a function of
+// the salt, so a block handed out for the wrong key, or torn, or truncated,
+// is detected without knowing which insert produced it.
+std::string make_block(const key& k, std::uint64_t salt, std::size_t filler) {
+  std::string b(header_bytes + filler, '\0');
+  strata::coding::encode_fixed64(b.data(), k.table_id);
+  strata::coding::encode_fixed64(b.data() + 8, k.block_offset);
+  strata::coding::encode_fixed64(b.data() + 16, salt);
+  strata::coding::encode_fixed64(b.data() + 24, filler);
+  for (std::size_t i = 0; i < filler; ++i) b[header_bytes + i] = static_cast<char>(salt * 131 + i * 7);
+  return b;
+}
+
+bool block_is_for(const std::string& b, const key& k) {
+  if (b.size() < header_bytes) return false;
+  const std::uint64_t salt = strata::coding::decode_fixed64(b.data() + 16);
+  const std::uint64_t filler = strata::coding::decode_fixed64(b.data() + 24);
+  if (strata::coding::decode_fixed64(b.data()) != k.table_id ||
+      strata::coding::decode_fixed64(b.data() + 8) != k.block_offset || b.size() != header_bytes + filler) {
+    return false;
+  }
+  for (std::size_t i = 0; i < filler; ++i) {
+    if (b[header_bytes + i] != static_cast<char>(salt * 131 + i * 7)) return false;
+  }
+  return true;
+}
+
+std::size_t charge_of(std::size_t block_size) { return block_size + cache::entry_overhead; }
+
+bool same_stats(const cache::stats& a, const cache::stats& b) {
+  return a.hits == b.hits && a.misses == b.misses && a.inserts == b.inserts && a.evictions == b.evictions &&
+         a.entries == b.entries && a.bytes == b.bytes;
+}
+
+std::string show(const cache::stats& s) {
+  return "hits " + std::to_string(s.hits) + " misses " + std::to_string(s.misses) + " inserts " +
+         std::to_string(s.inserts) + " evictions " + std::to_string(s.evictions) + " entries " +
+         std::to_string(s.entries) + " bytes " + std::to_string(s.bytes);
+}
+
+// Every shard within its share, and the shards add up to get_stats().
+void check_shards(const cache& c) {
+  cache::stats sum;
+  for (unsigned i = 0; i < c.shard_count(); ++i) {
+    const auto s = c.get_shard_stats(i);
+    BOOST_TEST(s.bytes <= c.shard_capacity());
+    BOOST_TEST(s.bytes >= s.entries * cache::entry_overhead);
+    sum.hits += s.hits;
+    sum.misses += s.misses;
+    sum.inserts += s.inserts;
+    sum.evictions += s.evictions;
+    sum.entries += s.entries;
+    sum.bytes += s.bytes;
+  }
+  const auto total = c.get_stats();
+  BOOST_TEST(same_stats(sum, total), show(sum) + " vs " + show(total));
+  BOOST_TEST(total.bytes <= c.capacity());
+}
+
+// The reference: one shard's LRU, written the obvious way.
+class lru_model {
+ public:
+  explicit lru_model(std::size_t capacity) : capacity_(capacity) {}
+
+  bool lookup(const key& k) {
+    auto it = blocks_.find(k);
+    if (it == blocks_.end()) {
+      ++s_.misses;
+      return false;
+    }
+    ++s_.hits;
+    touch(k);
+    return true;
+  }
+  void insert(const key& k, std::size_t size) {
+    ++s_.inserts;
+    erase(k);
+    if (charge_of(size) > capacity_) {
+      ++s_.evictions;
+      return;
+    }
+    blocks_[k] = size;
+    order_.push_front(k);
+    s_.bytes += charge_of(size);
+    while (s_.bytes > capacity_) {
+      ++s_.evictions;
+      erase(order_.back());
+    }
+  }
+  void erase(const key& k) {
+    auto it = blocks_.find(k);
+    if (it == blocks_.end()) return;
+    s_.bytes -= charge_of(it->second);
+    blocks_.erase(it);
+    order_.remove(k);
+  }
+  cache::stats stats() const {
+    auto s = s_;
+    s.entries = blocks_.size();
+    return s;
+  }
+
+ private:
+  struct key_less {
+    bool operator()(const key& a, const key& b) const {
+      return std::pair(a.table_id, a.block_offset) < std::pair(b.table_id, b.block_offset);
+    }
+  };
+  void touch(const key& k) {
+    order_.remove(k);
+    order_.push_front(k);
+  }
+  std::size_t capacity_;
+  std::map<key, std::size_t, key_less> blocks_;
+  std::list<key> order_;  // front: most recently used
+  cache::stats s_;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(block_cache)
+
+BOOST_AUTO_TEST_CASE(construction) {
+  cache c(1 << 20);
+  BOOST_TEST(c.capacity() == std::size_t{1} << 20);
+  BOOST_TEST(c.shard_count() == 16u);
+  BOOST_TEST(c.shard_capacity() == (std::size_t{1} << 20) / 16);
+  BOOST_TEST(same_stats(c.get_stats(), {}));
+  BOOST_CHECK_THROW(cache(1000, 0), std::invalid_argument);
+  BOOST_CHECK_THROW(cache(1000, 3), std::invalid_argument);
+  BOOST_CHECK_THROW(cache(1000, 24), std::invalid_argument);
+  BOOST_CHECK_THROW(cache(1000, ::cache::max_shards * 2), std::invalid_argument);
+  cache one(1000, 1);
+  BOOST_TEST(one.shard_count() == 1u);
+  BOOST_TEST(one.shard_capacity() == 1000u);
+  cache odd(1000, 64);  // the remainder 1000 % 64 goes unused
+  BOOST_TEST(odd.shard_capacity() == 15u);
+  BOOST_CHECK_THROW(odd.get_shard_stats(64), std::out_of_range);
+}
+
+BOOST_AUTO_TEST_CASE(table_ids_distinct_and_keys_spread) {
+  cache c(0);
+  const auto a = c.new_table_id();
+  const auto b = c.new_table_id();
+  BOOST_TEST(a >= 1u);
+  BOOST_TEST(b != a);
+
+  // Realistic keys: a few tables, blocks 4 KiB apart. No two offsets of one
+  // table may collide (the hash is a bijection per table), and the shards
+  // should be filled evenly.
+  std::vector<int> per_shard(c.shard_count());
+  for (std::uint64_t t = 1; t <= 8; ++t) {
+    std::set<std::uint64_t> hashes;
+    for (std::uint64_t i = 0; i < 1024; ++i) {
+      const key k{t, i * 4096};
+      hashes.insert(k.hash());
+      ++per_shard[c.shard_of(k)];
+    }
+    BOOST_TEST(hashes.size() == 1024u);
+  }
+  const int mean = 8 * 1024 / static_cast<int>(c.shard_count());
+  for (int n : per_shard) {
+    BOOST_TEST(n > mean * 3 / 4);
+    BOOST_TEST(n < mean * 5 / 4);
+  }
+  BOOST_TEST(std::hash<key>{}(key{3, 4096}) == static_cast<std::size_t>(key{3, 4096}.hash()));
+}
+
+BOOST_AUTO_TEST_CASE(lru_victim_and_exact_counters) {
+  constexpr std::size_t block = 100, n = 3;
+  cache c(n * charge_of(block), 1);
+  const key k1{1, 0}, k2{1, 4096}, k3{1, 8192}, k4{1, 12288}, absent{2, 0};
+  for (const key& k : {k1, k2, k3}) BOOST_TEST(*c.insert(k, std::string(block, 'a')) == std::string(block, 'a'));
+  BOOST_TEST(same_stats(c.get_stats(), {0, 0, 3, 0, 3, 3 * charge_of(block)}), show(c.get_stats()));
+
+  BOOST_TEST(c.lookup(k1) != nullptr);  // k1 becomes MRU, so k2 is now the LRU entry
+  BOOST_TEST(c.lookup(absent) == nullptr);
+  c.insert(k4, std::string(block, 'b'));
+  BOOST_TEST(same_stats(c.get_stats(), {1, 1, 4, 1, 3, 3 * charge_of(block)}), show(c.get_stats()));
+
+  BOOST_TEST(c.lookup(k2) == nullptr);  // the victim
+  BOOST_TEST(c.lookup(k1) != nullptr);
+  BOOST_TEST(c.lookup(k3) != nullptr);
+  BOOST_TEST(*c.lookup(k4) == std::string(block, 'b'));
+  BOOST_TEST(same_stats(c.get_stats(), {4, 2, 4, 1, 3, 3 * charge_of(block)}), show(c.get_stats()));
+
+  // Order is now k1, k3, k4 (oldest first): two more inserts evict k1, k3.
+  c.insert(k2, std::string(block, 'c'));
+  c.insert(absent, std::string(block, 'd'));
+  BOOST_TEST(c.lookup(k1) == nullptr);
+  BOOST_TEST(c.lookup(k3) == nullptr);
+  BOOST_TEST(c.lookup(k4) != nullptr);
+  BOOST_TEST(same_stats(c.get_stats(), {5, 4, 6, 3, 3, 3 * charge_of(block)}), show(c.get_stats()));
+}
+
+BOOST_AUTO_TEST_CASE(matches_reference_model) {
+  // Random operations on one shard, compared step by step with lru_model:
+  // hit or miss of every lookup, and every counter after every operation.
+  std::mt19937_64 rng(20240601);
+  const std::size_t capacity = 10 * charge_of(150);
+  cache c(capacity, 1);
+  lru_model model(capacity);
+  for (int op = 0; op < 20000; ++op) {
+    const key k{rng() % 3, (rng() % 16) * 4096};
+    const auto r = rng() % 10;
+    if (r < 5) {
+      const bool model_hit = model.lookup(k);
+      const block_ptr b = c.lookup(k);
+      BOOST_REQUIRE_EQUAL(b != nullptr, model_hit);
+      if (b) BOOST_REQUIRE(block_is_for(*b, k));
+    } else if (r < 9) {
+      // Mostly small blocks, sometimes one that fills most of the cache,
+      // rarely one too large to be retained.
+      const auto kind = rng() % 50;
+      const std::size_t filler = kind == 0 ? capacity : kind < 5 ? capacity / 2 : rng() % 300;
+      model.insert(k, header_bytes + filler);
+      const block_ptr b = c.insert(k, make_block(k, rng(), filler));
+      BOOST_REQUIRE(b != nullptr);
+      BOOST_REQUIRE(block_is_for(*b, k));
+    } else {
+      model.erase(k);
+      c.erase(k);
+    }
+    BOOST_REQUIRE_MESSAGE(same_stats(c.get_stats(), model.stats()),
+                          "op " << op << ": " << show(c.get_stats()) << " vs model " << show(model.stats()));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(capacity_respected_per_shard) {
+  std::mt19937_64 rng(7);
+  const std::size_t capacity = 64 * 1024;
+  cache c(capacity);  // 16 shards of 4 KiB
+  std::uint64_t inserted = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const key k{1 + rng() % 4, (rng() % 2000) * 4096};
+    // Up to 3 KiB, and now and then larger than a shard's share.
+    const std::size_t filler = rng() % 20 == 0 ? 4096 : rng() % 3072;
+    c.insert(k, make_block(k, rng(), filler));
+    ++inserted;
+    const auto s = c.get_stats();
+    BOOST_REQUIRE(s.bytes <= capacity);
+    if (i % 500 == 0) check_shards(c);
+  }
+  check_shards(c);
+  const auto s = c.get_stats();
+  BOOST_TEST(s.inserts == inserted);
+  // The cache is full: each shard has less free room than one more block.
+  BOOST_TEST(s.bytes > capacity / 2);
+  BOOST_TEST(s.entries > 16u);
+  BOOST_TEST(s.inserts - s.evictions >= s.entries);  // the rest were replaced
+}
+
+BOOST_AUTO_TEST_CASE(replace_erase_clear) {
+  cache c(4 * charge_of(1000), 1);
+  const key a{1, 0}, b{1, 4096}, d{1, 8192};
+  const block_ptr first = c.insert(a, std::string(100, 'x'));
+  BOOST_TEST(c.get_stats().bytes == charge_of(100));
+
+  // Replacement: bytes follow the new size, the entry count does not change,
+  // lookups see the new block, and a reader of the old one keeps it.
+  c.insert(a, std::string(300, 'y'));
+  BOOST_TEST(same_stats(c.get_stats(), {0, 0, 2, 0, 1, charge_of(300)}), show(c.get_stats()));
+  BOOST_TEST(*c.lookup(a) == std::string(300, 'y'));
+  BOOST_TEST(*first == std::string(100, 'x'));
+  c.insert(a, std::string(50, 'z'));
+  BOOST_TEST(c.get_stats().bytes == charge_of(50));
+
+  // A replacement is a use: it makes the entry most recently used.
+  cache lru(3 * charge_of(10), 1);
+  for (const key& k : {a, b, d}) lru.insert(k, std::string(10, 'o'));
+  lru.insert(a, std::string(10, 'n'));  // order now b, d, a
+  lru.insert(key{2, 0}, std::string(10, 'o'));
+  BOOST_TEST(lru.lookup(b) == nullptr);
+  BOOST_TEST(lru.lookup(a) != nullptr);
+  // A larger replacement evicts others to make room, never itself.
+  lru.insert(a, std::string(charge_of(10) * 2, 'L'));
+  BOOST_TEST(*lru.lookup(a) == std::string(charge_of(10) * 2, 'L'));
+  BOOST_TEST(lru.get_stats().entries == 1u);
+  BOOST_TEST(lru.get_stats().bytes == charge_of(charge_of(10) * 2));
+
+  // Erase.
+  c.insert(b, std::string(200, 'b'));
+  c.insert(d, std::string(400, 'd'));
+  BOOST_TEST(c.get_stats().bytes == charge_of(50) + charge_of(200) + charge_of(400));
+  c.erase(b);
+  BOOST_TEST(c.lookup(b) == nullptr);
+  BOOST_TEST(c.get_stats().bytes == charge_of(50) + charge_of(400));
+  BOOST_TEST(c.get_stats().entries == 2u);
+  c.erase(b);  // absent: nothing happens
+  c.erase(key{99, 99});
+  BOOST_TEST(c.get_stats().entries == 2u);
+  BOOST_TEST(c.get_stats().evictions == 0u);  // erase is not an eviction
+
+  // Clear keeps the cumulative counters, drops entries and bytes.
+  const block_ptr held = c.lookup(d);
+  const auto before = c.get_stats();
+  c.clear();
+  const auto after = c.get_stats();
+  BOOST_TEST(same_stats(after, {before.hits, before.misses, before.inserts, before.evictions, 0, 0}), show(after));
+  BOOST_TEST(c.lookup(a) == nullptr);
+  BOOST_TEST(c.lookup(d) == nullptr);
+  BOOST_TEST(*held == std::string(400, 'd'));
+  // Usable after clear, LRU list included.
+  for (int i = 0; i < 10; ++i) c.insert(key{3, std::uint64_t(i)}, std::string(1000, 'r'));
+  BOOST_TEST(c.get_stats().entries == 4u);
+  BOOST_TEST(c.lookup(key{3, 9}) != nullptr);
+  BOOST_TEST(c.lookup(key{3, 5}) == nullptr);
+  check_shards(c);
+}
+
+BOOST_AUTO_TEST_CASE(block_outlives_eviction) {
+  auto c = std::make_unique<cache>(2 * charge_of(64), 1);
+  const key k{1, 0};
+  const block_ptr from_insert = c->insert(k, make_block(k, 42, 32));
+  const block_ptr from_lookup = c->lookup(k);
+  BOOST_TEST(from_insert == from_lookup);  // one shared block, no copy
+  const std::string expected = *from_insert;
+  const char* data = from_insert->data();
+
+  for (std::uint64_t i = 1; i <= 4; ++i) c->insert(key{1, i * 4096}, make_block(key{1, i * 4096}, i, 32));
+  BOOST_TEST(c->lookup(k) == nullptr);
+  BOOST_TEST(c->get_stats().evictions >= 1u);
+  BOOST_TEST(*from_lookup == expected);
+  BOOST_TEST(from_lookup->data() == data);   // the same bytes, not moved
+  BOOST_TEST(from_insert.use_count() == 2);  // only the two readers hold it now
+
+  c.reset();  // and even the cache itself may go
+  BOOST_TEST(block_is_for(*from_insert, k));
+}
+
+BOOST_AUTO_TEST_CASE(oversize_blocks) {
+  const std::size_t share = 1000;
+  cache c(share, 1);
+  const key small{1, 0}, big{1, 4096};
+  c.insert(small, std::string(100, 's'));
+
+  // One byte over the share: returned, not retained, the others untouched.
+  const std::string contents(share - cache::entry_overhead + 1, 'B');
+  const block_ptr b = c.insert(big, contents);
+  BOOST_TEST(*b == contents);
+  BOOST_TEST(c.lookup(big) == nullptr);
+  BOOST_TEST(c.lookup(small) != nullptr);
+  BOOST_TEST(same_stats(c.get_stats(), {1, 1, 2, 1, 1, charge_of(100)}), show(c.get_stats()));
+
+  // An oversize replacement removes the stale block: a lookup must not
+  // return what the caller has just replaced.
+  c.insert(small, std::string(5000, 'S'));
+  BOOST_TEST(c.lookup(small) == nullptr);
+  BOOST_TEST(same_stats(c.get_stats(), {1, 2, 3, 2, 0, 0}), show(c.get_stats()));
+
+  // Exactly the share fits, and evicts everything else.
+  c.insert(small, std::string(10, 's'));
+  const block_ptr exact = c.insert(big, std::string(share - cache::entry_overhead, 'E'));
+  BOOST_TEST(c.lookup(big) == exact);
+  BOOST_TEST(c.lookup(small) == nullptr);
+  BOOST_TEST(c.get_stats().bytes == share);
+
+  // With shards, the limit is the shard's share, not the whole capacity.
+  cache sharded(16 * share, 16);
+  const block_ptr p = sharded.insert(big, std::string(2 * share, 'x'));
+  BOOST_TEST(p->size() == 2 * share);
+  BOOST_TEST(sharded.lookup(big) == nullptr);
+  BOOST_TEST(sharded.get_stats().entries == 0u);
+
+  // A zero-capacity cache retains nothing and still hands blocks back.
+  cache none(0);
+  BOOST_TEST(*none.insert(small, "abc") == "abc");
+  BOOST_TEST(none.lookup(small) == nullptr);
+  BOOST_TEST(same_stats(none.get_stats(), {0, 1, 1, 1, 0, 0}), show(none.get_stats()));
+  // The empty block still costs its overhead.
+  cache tiny(cache::entry_overhead - 1, 1);
+  tiny.insert(small, "");
+  BOOST_TEST(tiny.get_stats().entries == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_lookup_insert_erase) {
+#ifdef BLOCK_CACHE_TEST_TSAN
+  constexpr int ops_per_thread = 30000;
+#else
+  constexpr int ops_per_thread = 100000;
+#endif
+  constexpr int threads = 4;
+  constexpr std::size_t capacity = 256 * 1024;  // ~450 blocks of ~550 bytes of charge
+  cache c(capacity);
+  std::vector<std::uint64_t> tables;
+  for (int i = 0; i < 8; ++i) tables.push_back(c.new_table_id());
+  constexpr std::uint64_t offsets_per_table = 256;  // 2048 keys: ~4x what fits
+
+  thread_checks checks;
+  std::vector<std::uint64_t> lookups(threads), inserts(threads);
+  std::latch start(threads);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      std::mt19937_64 rng(1000 + t);
+      // Blocks from hits, re-verified at the end: they must survive the
+      // evictions, replacements and clears the other threads cause meanwhile.
+      std::vector<std::pair<key, block_ptr>> held;
+      start.arrive_and_wait();
+      for (int op = 0; op < ops_per_thread; ++op) {
+        const key k{tables[rng() % tables.size()], (rng() % offsets_per_table) * 4096};
+        const auto r = rng() % 100;
+        if (r < 50) {
+          ++lookups[t];
+          if (block_ptr b = c.lookup(k)) {
+            if (!THREAD_CHECK(checks, block_is_for(*b, k))) break;
+            if (held.size() < 16) {
+              held.emplace_back(k, std::move(b));
+            } else if (rng() % 64 == 0) {
+              held[rng() % held.size()] = {k, std::move(b)};
+            }
+          }
+        } else if (r < 90) {
+          ++inserts[t];
+          const block_ptr b = c.insert(k, make_block(k, rng(), 32 + rng() % 768));
+          if (!THREAD_CHECK(checks, b != nullptr && block_is_for(*b, k))) break;
+        } else {
+          c.erase(k);
+        }
+        // Two clears mid-run, none at the end: the final checks want a full cache.
+        if (t == 0 && (op == ops_per_thread / 3 || op == 2 * ops_per_thread / 3)) c.clear();
+        if (op % 64 == 0) {
+          const auto s = c.get_stats();
+          if (!THREAD_CHECK(checks, s.bytes <= capacity)) break;
+          if (!THREAD_CHECK(checks, s.bytes >= s.entries * cache::entry_overhead)) break;
+          if (!THREAD_CHECK(checks, s.hits + s.misses <= std::uint64_t{threads} * ops_per_thread)) break;
+        }
+      }
+      for (const auto& [k, b] : held) THREAD_CHECK(checks, block_is_for(*b, k));
+    });
+  }
+  for (auto& w : workers) w.join();
+  BOOST_TEST(checks.ok(), checks.report());
+
+  std::uint64_t total_lookups = 0, total_inserts = 0;
+  for (int t = 0; t < threads; ++t) {
+    total_lookups += lookups[t];
+    total_inserts += inserts[t];
+  }
+  const auto s = c.get_stats();
+  BOOST_TEST(s.hits + s.misses == total_lookups);
+  BOOST_TEST(s.inserts == total_inserts);
+  BOOST_TEST(s.hits > 0u);
+  BOOST_TEST(s.evictions > 0u);
+  BOOST_TEST(s.entries > 0u);
+  check_shards(c);
+  BOOST_TEST_MESSAGE("block_cache stress: " << show(s));
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_table_ids_distinct) {
+  constexpr int threads = 4, per_thread = 10000;
+  cache c(0);
+  std::vector<std::vector<std::uint64_t>> ids(threads);
+  std::latch start(threads);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      start.arrive_and_wait();
+      for (int i = 0; i < per_thread; ++i) ids[t].push_back(c.new_table_id());
+    });
+  }
+  for (auto& w : workers) w.join();
+  std::set<std::uint64_t> all;
+  for (const auto& v : ids) all.insert(v.begin(), v.end());
+  BOOST_TEST(all.size() == std::size_t{threads} * per_thread);
+  BOOST_TEST(*all.begin() >= 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
