@@ -29,7 +29,25 @@ asio::awaitable<std::error_code> table_reader::read_block(const block_handle& h,
   co_return decode_block(stored, h, file_.path(), contents, message);
 }
 
-asio::awaitable<table_reader::open_result> table_reader::open(io::file& file, std::uint64_t file_size) {
+asio::awaitable<std::error_code> table_reader::data_block(const block_handle& h, block_cache::block_ptr& out, bool& hit,
+                                                          std::string& message) const {
+  hit = false;
+  if (cache_ != nullptr) {
+    if (auto cached = cache_->lookup({cache_id_, h.offset})) {
+      out = std::move(cached);
+      hit = true;
+      co_return std::error_code{};
+    }
+  }
+  std::string contents;
+  if (auto ec = co_await read_block(h, contents, message)) co_return ec;
+  out = cache_ != nullptr ? cache_->insert({cache_id_, h.offset}, std::move(contents))
+                          : std::make_shared<const std::string>(std::move(contents));
+  co_return std::error_code{};
+}
+
+asio::awaitable<table_reader::open_result> table_reader::open(io::file& file, std::uint64_t file_size,
+                                                              block_cache* cache) {
   open_result r;
   if (file_size < footer_size) {
     r.error = errc::corruption;
@@ -60,6 +78,8 @@ asio::awaitable<table_reader::open_result> table_reader::open(io::file& file, st
     }
   }
   std::unique_ptr<table_reader> t(new table_reader(file));
+  t->cache_ = cache;
+  if (cache != nullptr) t->cache_id_ = cache->new_table_id();
   if (auto bec = co_await t->read_block(f.index, t->index_bytes_, r.message)) {
     r.error = bec;
     co_return r;
@@ -117,12 +137,12 @@ asio::awaitable<table_lookup> table_reader::get(std::string_view user_key, seque
     out.message = fmt::format("corruption in {}: bad block handle in index", file_.path());
     co_return out;
   }
-  std::string contents;
-  if (auto ec = co_await read_block(handle, contents, out.message)) {
+  block_cache::block_ptr contents;
+  if (auto ec = co_await data_block(handle, contents, out.cache_hit, out.message)) {
     out.error = ec;
     co_return out;
   }
-  const block_reader block(contents);
+  const block_reader block(*contents);
   auto it = block.new_iterator();
   it.seek(target);
   if (it.corrupted() || !block.valid()) {
@@ -175,8 +195,9 @@ asio::awaitable<bool> table_iterator::enter_block() {
     co_return false;
   }
   std::string message;
-  auto bytes = std::make_shared<std::string>();
-  if (auto ec = co_await table_->read_block(handle, *bytes, message)) {
+  block_cache::block_ptr bytes;
+  bool hit = false;
+  if (auto ec = co_await table_->data_block(handle, bytes, hit, message)) {
     fail(ec, std::move(message));
     co_return false;
   }

@@ -4,8 +4,10 @@
 // (each checksum-verified) and keeps them in memory while the table is
 // open. get() answers a point lookup at a snapshot: the bloom filter first
 // (an absent key usually costs no I/O at all), then the in-memory index,
-// then one data block read through the io layer (io_uring), verified and
-// decompressed. Block caching is not here yet (see issue 5).
+// then the data block: from the block cache if one is given and holds it,
+// else one read through the io layer (io_uring), verified, decompressed and
+// put into the cache. Index and filter stay resident while the table is open
+// (they are read once at open and never evicted).
 //
 // Damage is reported, never trusted: a bad footer or block is
 // errc::corruption and message() names the file and the block offset.
@@ -22,6 +24,7 @@
 #include <system_error>
 
 #include "io/file.hpp"
+#include "sst/block_cache.hpp"
 #include "sst/block_reader.hpp"
 #include "sst/bloom_filter.hpp"
 #include "sst/format.hpp"
@@ -38,7 +41,8 @@ struct table_lookup {
   sequence_number sequence = 0;
   std::error_code error;  // corruption / io_error; status is absent then
   std::string message;
-  bool filtered = false;  // answered by the bloom filter without reading a block
+  bool filtered = false;   // answered by the bloom filter without reading a block
+  bool cache_hit = false;  // the data block came from the block cache
 };
 
 class table_reader {
@@ -48,7 +52,9 @@ class table_reader {
     std::string message;
     std::unique_ptr<table_reader> table;
   };
-  static boost::asio::awaitable<open_result> open(io::file& file, std::uint64_t file_size);
+  // `cache` (optional, not owned) must outlive the table.
+  static boost::asio::awaitable<open_result> open(io::file& file, std::uint64_t file_size,
+                                                  block_cache* cache = nullptr);
 
   boost::asio::awaitable<table_lookup> get(std::string_view user_key, sequence_number snapshot) const;
 
@@ -65,8 +71,13 @@ class table_reader {
   // Reads and verifies one block (handle.size + trailer bytes at handle.offset).
   boost::asio::awaitable<std::error_code> read_block(const block_handle& h, std::string& contents,
                                                      std::string& message) const;
+  // A data block through the cache (if any); `hit` says whether it was cached.
+  boost::asio::awaitable<std::error_code> data_block(const block_handle& h, block_cache::block_ptr& out, bool& hit,
+                                                     std::string& message) const;
 
   io::file& file_;
+  block_cache* cache_ = nullptr;
+  std::uint64_t cache_id_ = 0;  // this table's keys in the cache
   std::string index_bytes_;
   std::string filter_bytes_;
   block_reader index_;

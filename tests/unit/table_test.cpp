@@ -227,9 +227,9 @@ BOOST_AUTO_TEST_CASE(iterator_matches_the_model_in_both_directions) {
     }
     if (i != 0) co_return false;
     for (int s = 0; s < 2000; ++s) {
-      const std::string target = s % 2 ? want[rng() % want.size()].first
-                                        : make_internal_key("user:" + std::to_string(rng() % 20000), rng() % 1000,
-                                                            value_type::value);
+      const std::string target =
+          s % 2 ? want[rng() % want.size()].first
+                : make_internal_key("user:" + std::to_string(rng() % 20000), rng() % 1000, value_type::value);
       co_await it.seek(target);
       auto pos = m.lower_bound(target);
       if (pos == m.end()) {
@@ -247,6 +247,55 @@ BOOST_AUTO_TEST_CASE(iterator_matches_the_model_in_both_directions) {
     co_return true;
   }());
   BOOST_TEST(ok);
+}
+
+BOOST_AUTO_TEST_CASE(block_cache_serves_repeated_reads) {
+  table_fixture fx;
+  std::mt19937_64 rng(12);
+  std::vector<std::string> users;
+  const auto m = random_table(rng, 3000, users);
+  const auto path = fx.write(m, {.block_size = 1024});
+  std::error_code ec;
+  auto f = io::file::open(*fx.engine, path, {.read_only = true}, ec);
+  block_cache cache(8 << 20, 4);
+  std::uint64_t size = 0;
+  BOOST_REQUIRE(!f->size(size));
+  auto opened = run(fx.ctx, table_reader::open(*f, size, &cache));
+  BOOST_REQUIRE(!opened.error);
+  const auto& user = users.front();
+  const auto first = fx.get(*opened.table, user, max_sequence_number);
+  const auto second = fx.get(*opened.table, user, max_sequence_number);
+  BOOST_TEST(!first.cache_hit);
+  BOOST_TEST(second.cache_hit);
+  BOOST_TEST(first.value == second.value);
+  const auto s = cache.get_stats();
+  BOOST_TEST(s.misses == 1u);
+  BOOST_TEST(s.hits == 1u);
+  BOOST_TEST(s.inserts == 1u);
+  // A full scan warms every block; reads afterwards are all hits, still right.
+  const bool scanned = run(fx.ctx, [&]() -> asio::awaitable<bool> {
+    auto it = opened.table->new_iterator();
+    std::size_t n = 0;
+    co_await it.seek_to_first();
+    while (it.valid()) {
+      ++n;
+      co_await it.next();
+    }
+    co_return n == m.size();
+  }());
+  BOOST_TEST(scanned);
+  const auto blocks = opened.table->properties().data_blocks;
+  BOOST_TEST(cache.get_stats().entries == blocks);
+  for (int i = 0; i < 200; ++i) {
+    const auto& u = users[rng() % users.size()];
+    const auto got = fx.get(*opened.table, u, max_sequence_number);
+    const auto want = expected(m, u, max_sequence_number);
+    BOOST_REQUIRE((got.status == want.status));
+    BOOST_REQUIRE(got.value == want.value);
+    BOOST_REQUIRE(got.filtered || got.cache_hit);
+  }
+  cache.clear();
+  BOOST_TEST(!fx.get(*opened.table, user, max_sequence_number).cache_hit);
 }
 
 BOOST_AUTO_TEST_CASE(out_of_order_keys_are_refused) {
