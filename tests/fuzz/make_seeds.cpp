@@ -7,8 +7,8 @@
 
 #include "sst/block_builder.hpp"
 #include "sst/bloom_filter.hpp"
-#include "sst/table_builder.hpp"
 #include "sst/internal_key.hpp"
+#include "sst/table_builder.hpp"
 #include "strata/write_batch.hpp"
 #include "wal/log_encoder.hpp"
 
@@ -65,7 +65,8 @@ int main(int argc, char** argv) {
   }
   if (argc > 4) {
     const std::string tables = argv[4];
-    for (const auto c : {strata::sst::compression::none, strata::sst::compression::lz4, strata::sst::compression::zstd}) {
+    for (const auto c :
+         {strata::sst::compression::none, strata::sst::compression::lz4, strata::sst::compression::zstd}) {
       strata::sst::table_builder t({.block_size = 256, .data_compression = c});
       for (int i = 0; i < 60; ++i) {
         t.add(strata::sst::make_internal_key("key" + std::to_string(1000 + i), 500 - i, strata::value_type::value),
