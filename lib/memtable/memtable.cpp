@@ -384,8 +384,7 @@ sequence_number memtable::snapshot() const noexcept { return core_->sequences.pu
 memtable::lookup memtable::get(std::string_view key, sequence_number snapshot) const {
   const memtable_core& core = *core_;
   if (core.outside_key_range(key)) return {};
-  const memtable_node* n =
-      core.list.find_greater_or_equal(key, detail::lookup_tag(std::min(snapshot, max_sequence_number)));
+  const memtable_node* n = core.list.find_greater_or_equal(key, detail::lookup_tag(snapshot));
   if (n == nullptr || n->key() != key) return {};
   if (n->type() == value_type::deletion) return {lookup::state::deleted, {}, n->sequence()};
   return {lookup::state::found, n->value(), n->sequence()};

@@ -31,17 +31,14 @@
 
 #include "strata/memtable.hpp"
 #include "util/compare.hpp"
+#include "util/tag.hpp"
 
 namespace strata::detail {
 
 inline constexpr int max_height = 24;  // p = 1/2: ample for 2^24 = 16M entries per table
 
-inline std::uint64_t pack_tag(sequence_number seq, value_type type) noexcept {
-  return (seq << 8) | static_cast<std::uint64_t>(type);
-}
-// The largest tag of `seq`: seeking (key, lookup_tag(S)) lands on the newest
-// version of key with sequence <= S.
-inline std::uint64_t lookup_tag(sequence_number seq) noexcept { return (seq << 8) | 0xff; }
+using strata::lookup_tag;  // util/tag.hpp: the same tags as SSTables
+using strata::pack_tag;
 
 struct memtable_node {
   std::uint64_t tag;

@@ -14,14 +14,11 @@
 #include "strata/memtable.hpp"
 #include "util/coding.hpp"
 #include "util/compare.hpp"
+#include "util/tag.hpp"
 
 namespace strata::sst {
 
 inline constexpr std::size_t tag_size = 8;
-
-inline std::uint64_t pack_tag(sequence_number seq, value_type type) noexcept {
-  return (seq << 8) | static_cast<std::uint64_t>(type);
-}
 
 inline void append_internal_key(std::string& out, std::string_view user_key, sequence_number seq, value_type type) {
   out.append(user_key);

@@ -120,7 +120,7 @@ asio::awaitable<table_lookup> table_reader::get(std::string_view user_key, seque
   }
   // The newest version <= snapshot: seek to (user_key, snapshot, highest type).
   std::string target(user_key);
-  coding::put_fixed64(target, (std::min(snapshot, max_sequence_number) << 8) | 0xff);
+  coding::put_fixed64(target, lookup_tag(snapshot));
   auto index = index_.new_iterator();
   index.seek(target);
   if (!index.valid()) {

@@ -73,7 +73,7 @@ struct table_fixture {
 // What the newest version <= snap of `user` says in the model.
 table_lookup expected(const model& m, const std::string& user, sequence_number snap) {
   std::string target(user);
-  coding::put_fixed64(target, (snap << 8) | 0xff);
+  coding::put_fixed64(target, lookup_tag(snap));
   table_lookup out;
   auto it = m.lower_bound(target);
   if (it == m.end()) return out;
