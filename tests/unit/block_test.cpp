@@ -10,16 +10,14 @@
 #include "sst/block_builder.hpp"
 #include "sst/block_reader.hpp"
 #include "sst/internal_key.hpp"
+#include "sst_model.hpp"
 
 using namespace strata;
 using namespace strata::sst;
 
 namespace {
 
-struct internal_less {
-  bool operator()(const std::string& a, const std::string& b) const { return compare_internal_keys(a, b) < 0; }
-};
-using model = std::map<std::string, std::string, internal_less>;
+using model = strata::testing::sst_model;
 
 model random_entries(std::mt19937_64& rng, std::size_t n) {
   model m;

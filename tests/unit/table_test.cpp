@@ -15,6 +15,7 @@
 
 #include "io/io_engine.hpp"
 #include "sst/internal_key.hpp"
+#include "sst_model.hpp"
 #include "sst/table_reader.hpp"
 #include "sst/table_writer.hpp"
 #include "strata/error.hpp"
@@ -26,10 +27,7 @@ using namespace strata::sst;
 
 namespace {
 
-struct internal_less {
-  bool operator()(const std::string& a, const std::string& b) const { return compare_internal_keys(a, b) < 0; }
-};
-using model = std::map<std::string, std::string, internal_less>;
+using model = strata::testing::sst_model;
 
 template <typename T>
 T run(asio::io_context& ctx, asio::awaitable<T> aw) {
