@@ -105,18 +105,31 @@ void block_reader::iterator::prev() {
   if (valid() && next_ != original) mark_corrupted();  // entries did not chain to `original`
 }
 
+bool block_reader::iterator::restart_key(std::uint32_t index, std::string_view& key) const noexcept {
+  const std::uint32_t offset = restart_offset(index);
+  std::string_view in = data_.substr(offset, limit_ - offset);
+  std::uint32_t shared = 0, unshared = 0, value_len = 0;
+  if (!coding::get_varint32(in, shared) || !coding::get_varint32(in, unshared) ||
+      !coding::get_varint32(in, value_len) || shared != 0 || std::uint64_t{unshared} + value_len > in.size())
+    return false;
+  key = in.substr(0, unshared);
+  return true;
+}
+
 void block_reader::iterator::seek(std::string_view target) {
   if (corrupted_) return;
-  // Binary search: the last restart whose key is < target.
+  // Binary search over the restart keys, compared where they lie (a restart
+  // entry shares no prefix, so its key is whole in the block): the last
+  // restart whose key is < target.
   std::uint32_t lo = 0, hi = num_restarts_ - 1;
   while (lo < hi) {
     const std::uint32_t mid = lo + (hi - lo + 1) / 2;
-    seek_to_restart(mid);
-    if (!valid()) {
-      if (!corrupted_) current_ = limit_;
+    std::string_view key;
+    if (!restart_key(mid, key)) {
+      mark_corrupted();
       return;
     }
-    if (compare_internal_keys(key_, target) < 0) {
+    if (compare_internal_keys(key, target) < 0) {
       lo = mid;
     } else {
       hi = mid - 1;

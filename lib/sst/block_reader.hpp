@@ -34,6 +34,9 @@ class block_reader {
     void seek(std::string_view target);
     void next();
     void prev();
+    // Whether the current entry is the block's first / last (valid() only).
+    bool at_first() const noexcept { return current_ == 0; }
+    bool at_last() const noexcept { return next_ >= limit_; }
     std::string_view key() const noexcept { return key_; }
     std::string_view value() const noexcept { return value_; }
 
@@ -44,6 +47,8 @@ class block_reader {
     // Decodes the entry at `offset` on top of key_; false (and corrupted_) if malformed.
     bool decode_at(std::uint32_t offset);
     void seek_to_restart(std::uint32_t index);
+    // The key of restart entry `index`, viewed in place; false if malformed.
+    bool restart_key(std::uint32_t index, std::string_view& key) const noexcept;
     void mark_corrupted() noexcept;
 
     std::string_view data_;    // the block

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,35 @@ inline std::string make_internal_key(std::string_view user_key, sequence_number 
   append_internal_key(k, user_key, seq, type);
   return k;
 }
+
+// The internal key a point lookup seeks to: (user_key, snapshot, highest
+// type), i.e. the first version of user_key visible at the snapshot. Keys up
+// to inline_capacity bytes live on the stack: a lookup should not allocate.
+class lookup_key {
+ public:
+  static constexpr std::size_t inline_capacity = 120;
+
+  lookup_key(std::string_view user_key, sequence_number snapshot) {
+    const std::size_t n = user_key.size() + tag_size;
+    char* dst = inline_;
+    if (n > inline_capacity) {
+      heap_.resize(n);
+      dst = heap_.data();
+    }
+    if (!user_key.empty()) std::memcpy(dst, user_key.data(), user_key.size());
+    coding::encode_fixed64(dst + user_key.size(), lookup_tag(snapshot));
+    view_ = std::string_view(dst, n);
+  }
+  lookup_key(const lookup_key&) = delete;
+  lookup_key& operator=(const lookup_key&) = delete;
+
+  std::string_view internal_key() const noexcept { return view_; }
+
+ private:
+  char inline_[inline_capacity];
+  std::string heap_;
+  std::string_view view_;
+};
 
 struct parsed_internal_key {
   std::string_view user_key;

@@ -80,14 +80,14 @@ asio::awaitable<table_reader::open_result> table_reader::open(io::file& file, st
   std::unique_ptr<table_reader> t(new table_reader(file));
   t->cache_ = cache;
   if (cache != nullptr) t->cache_id_ = cache->new_table_id();
-  if (auto bec = co_await t->read_block(f.index, t->index_bytes_, r.message)) {
+  std::string index_bytes;
+  if (auto bec = co_await t->read_block(f.index, index_bytes, r.message)) {
     r.error = bec;
     co_return r;
   }
-  t->index_ = block_reader(t->index_bytes_);
-  if (!t->index_.valid()) {
+  if (std::string why; !table_index::decode(index_bytes, t->index_, why)) {
     r.error = errc::corruption;
-    r.message = fmt::format("corruption in {} at block offset {}: bad index block", file.path(), f.index.offset);
+    r.message = fmt::format("corruption in {} at block offset {}: {}", file.path(), f.index.offset, why);
     co_return r;
   }
   if (f.filter.size > 0) {
@@ -112,54 +112,38 @@ asio::awaitable<table_reader::open_result> table_reader::open(io::file& file, st
   co_return r;
 }
 
-asio::awaitable<table_lookup> table_reader::get(std::string_view user_key, sequence_number snapshot) const {
-  table_lookup out;
+table_reader::lookup_step table_reader::locate(std::string_view user_key, std::string_view target, block_handle& handle,
+                                               table_lookup& out) const {
   if (filter_.valid() && !filter_.may_contain(user_key)) {
     out.filtered = true;
-    co_return out;
+    return lookup_step::answered;
   }
-  // The newest version <= snapshot: seek to (user_key, snapshot, highest type).
-  std::string target(user_key);
-  coding::put_fixed64(target, lookup_tag(snapshot));
-  auto index = index_.new_iterator();
-  index.seek(target);
-  if (!index.valid()) {
-    if (index.corrupted()) {
-      out.error = errc::corruption;
-      out.message = fmt::format("corruption in {}: bad index entry", file_.path());
-    }
-    co_return out;  // past the last block: absent
-  }
-  std::string_view handle_bytes = index.value();
-  block_handle handle;
-  if (!decode_handle(handle_bytes, handle)) {
-    out.error = errc::corruption;
-    out.message = fmt::format("corruption in {}: bad block handle in index", file_.path());
-    co_return out;
-  }
-  block_cache::block_ptr contents;
-  if (auto ec = co_await data_block(handle, contents, out.cache_hit, out.message)) {
-    out.error = ec;
-    co_return out;
-  }
-  const block_reader block(*contents);
+  const std::size_t i = index_.seek(target);
+  if (i == index_.size()) return lookup_step::answered;  // past the last block: absent
+  handle = index_.handle(i);
+  return lookup_step::need_block;
+}
+
+void table_reader::search_block(std::string_view contents, const block_handle& handle, std::string_view user_key,
+                                std::string_view target, table_lookup& out) const {
+  const block_reader block(contents);
   auto it = block.new_iterator();
   it.seek(target);
   if (it.corrupted() || !block.valid()) {
     out.error = errc::corruption;
     out.message = fmt::format("corruption in {} at block offset {}: bad data block", file_.path(), handle.offset);
-    co_return out;
+    return;
   }
   // Not in this block means not in the table: the separator after this
   // block is below the next block's first user key (see docs/sst_format.md).
-  if (!it.valid()) co_return out;
+  if (!it.valid()) return;
   parsed_internal_key found;
   if (!parse_internal_key(it.key(), found)) {
     out.error = errc::corruption;
     out.message = fmt::format("corruption in {} at block offset {}: bad internal key", file_.path(), handle.offset);
-    co_return out;
+    return;
   }
-  if (found.user_key != user_key) co_return out;
+  if (found.user_key != user_key) return;
   out.sequence = found.sequence;
   if (found.type == value_type::deletion) {
     out.status = table_lookup::state::deleted;
@@ -167,13 +151,38 @@ asio::awaitable<table_lookup> table_reader::get(std::string_view user_key, seque
     out.status = table_lookup::state::found;
     out.value.assign(it.value());
   }
+}
+
+bool table_reader::try_get(std::string_view user_key, sequence_number snapshot, table_lookup& out) const {
+  out = table_lookup{};
+  const lookup_key target(user_key, snapshot);
+  block_handle handle;
+  if (locate(user_key, target.internal_key(), handle, out) == lookup_step::answered) return true;
+  if (cache_ == nullptr) return false;
+  const auto cached = cache_->lookup({cache_id_, handle.offset});
+  if (!cached) return false;
+  out.cache_hit = true;
+  search_block(*cached, handle, user_key, target.internal_key(), out);
+  return true;
+}
+
+asio::awaitable<table_lookup> table_reader::get(std::string_view user_key, sequence_number snapshot) const {
+  table_lookup out;
+  const lookup_key target(user_key, snapshot);
+  block_handle handle;
+  if (locate(user_key, target.internal_key(), handle, out) == lookup_step::answered) co_return out;
+  block_cache::block_ptr contents;
+  if (auto ec = co_await data_block(handle, contents, out.cache_hit, out.message)) {
+    out.error = ec;
+    co_return out;
+  }
+  search_block(*contents, handle, user_key, target.internal_key(), out);
   co_return out;
 }
 
 table_iterator table_reader::new_iterator() const { return table_iterator(*this); }
 
-table_iterator::table_iterator(const table_reader& table)
-    : table_(&table), index_(table.index_.new_iterator()), data_(block_.new_iterator()) {}
+table_iterator::table_iterator(const table_reader& table) : table_(&table), data_(block_.new_iterator()) {}
 
 void table_iterator::fail(std::error_code ec, std::string message) {
   error_ = ec;
@@ -183,17 +192,8 @@ void table_iterator::fail(std::error_code ec, std::string message) {
 
 asio::awaitable<bool> table_iterator::enter_block() {
   data_valid_ = false;
-  if (error_ || !index_.valid()) {
-    if (index_.corrupted())
-      fail(errc::corruption, fmt::format("corruption in {}: bad index block", table_->file_.path()));
-    co_return false;
-  }
-  std::string_view handle_bytes = index_.value();
-  block_handle handle;
-  if (!decode_handle(handle_bytes, handle)) {
-    fail(errc::corruption, fmt::format("corruption in {}: bad block handle in index", table_->file_.path()));
-    co_return false;
-  }
+  if (error_ || block_index_ >= table_->index_.size()) co_return false;  // (npos is >= too)
+  const block_handle handle = table_->index_.handle(block_index_);
   std::string message;
   block_cache::block_ptr bytes;
   bool hit = false;
@@ -219,7 +219,7 @@ asio::awaitable<void> table_iterator::skip_empty_blocks_forward() {
       fail(errc::corruption, fmt::format("corruption in {}: bad data block entry", table_->file_.path()));
       co_return;
     }
-    index_.next();
+    ++block_index_;
     const bool entered = co_await enter_block();  // (GCC 12: no co_await inside `!`)
     if (!entered) co_return;
     data_.seek_to_first();
@@ -232,7 +232,7 @@ asio::awaitable<void> table_iterator::skip_empty_blocks_backward() {
       fail(errc::corruption, fmt::format("corruption in {}: bad data block entry", table_->file_.path()));
       co_return;
     }
-    index_.prev();
+    block_index_ = block_index_ == 0 ? npos : block_index_ - 1;
     const bool entered = co_await enter_block();  // (GCC 12: no co_await inside `!`)
     if (!entered) co_return;
     data_.seek_to_last();
@@ -240,7 +240,7 @@ asio::awaitable<void> table_iterator::skip_empty_blocks_backward() {
 }
 
 asio::awaitable<void> table_iterator::seek_to_first() {
-  index_.seek_to_first();
+  block_index_ = 0;
   const bool entered = co_await enter_block();  // (GCC 12: no co_await inside `!`)
   if (!entered) co_return;
   data_.seek_to_first();
@@ -248,7 +248,7 @@ asio::awaitable<void> table_iterator::seek_to_first() {
 }
 
 asio::awaitable<void> table_iterator::seek_to_last() {
-  index_.seek_to_last();
+  block_index_ = table_->index_.size() == 0 ? npos : table_->index_.size() - 1;
   const bool entered = co_await enter_block();  // (GCC 12: no co_await inside `!`)
   if (!entered) co_return;
   data_.seek_to_last();
@@ -256,7 +256,7 @@ asio::awaitable<void> table_iterator::seek_to_last() {
 }
 
 asio::awaitable<void> table_iterator::seek(std::string_view target) {
-  index_.seek(target);
+  block_index_ = table_->index_.seek(target);
   const bool entered = co_await enter_block();  // (GCC 12: no co_await inside `!`)
   if (!entered) co_return;
   data_.seek(target);
@@ -273,6 +273,24 @@ asio::awaitable<void> table_iterator::prev() {
   if (!valid()) co_return;
   data_.prev();
   co_await skip_empty_blocks_backward();
+}
+
+bool table_iterator::try_next() {
+  if (!valid()) return true;
+  if (data_.at_last()) return false;
+  data_.next();
+  if (data_.corrupted())
+    fail(errc::corruption, fmt::format("corruption in {}: bad data block entry", table_->file_.path()));
+  return true;
+}
+
+bool table_iterator::try_prev() {
+  if (!valid()) return true;
+  if (data_.at_first()) return false;
+  data_.prev();
+  if (data_.corrupted())
+    fail(errc::corruption, fmt::format("corruption in {}: bad data block entry", table_->file_.path()));
+  return true;
 }
 
 }  // namespace strata::sst

@@ -28,6 +28,7 @@
 #include "sst/block_reader.hpp"
 #include "sst/bloom_filter.hpp"
 #include "sst/format.hpp"
+#include "sst/table_index.hpp"
 #include "strata/memtable.hpp"
 
 namespace strata::sst {
@@ -58,6 +59,15 @@ class table_reader {
 
   boost::asio::awaitable<table_lookup> get(std::string_view user_key, sequence_number snapshot) const;
 
+  // The same lookup without suspending, when it needs no read: the filter
+  // rules the key out, the index says it is past the last block, or the
+  // data block is in the block cache. Returns true with `out` set (exactly
+  // what get() would give); false when the answer needs a disk read (then
+  // co_await get(), which looks in the cache again and so counts a second
+  // miss). For callers that check many tables per lookup (the db's read
+  // path), where a coroutine frame per table would dominate a cached get.
+  bool try_get(std::string_view user_key, sequence_number snapshot, table_lookup& out) const;
+
   const table_properties& properties() const noexcept { return properties_; }
   bool has_filter() const noexcept { return filter_.valid(); }
 
@@ -67,10 +77,17 @@ class table_reader {
 
  private:
   friend class table_iterator;
-  explicit table_reader(io::file& file) : file_(file), index_(std::string_view{}) {}
+  explicit table_reader(io::file& file) : file_(file) {}
   // Reads and verifies one block (handle.size + trailer bytes at handle.offset).
   boost::asio::awaitable<std::error_code> read_block(const block_handle& h, std::string& contents,
                                                      std::string& message) const;
+  enum class lookup_step : std::uint8_t { answered, need_block };
+  // The in-memory part of a lookup: filter, then index. need_block with
+  // `handle` set when the answer is in that data block.
+  lookup_step locate(std::string_view user_key, std::string_view target, block_handle& handle, table_lookup& out) const;
+  // The answer from the data block (decoded `contents`) for `target`.
+  void search_block(std::string_view contents, const block_handle& handle, std::string_view user_key,
+                    std::string_view target, table_lookup& out) const;
   // A data block through the cache (if any); `hit` says whether it was cached.
   boost::asio::awaitable<std::error_code> data_block(const block_handle& h, block_cache::block_ptr& out, bool& hit,
                                                      std::string& message) const;
@@ -78,9 +95,8 @@ class table_reader {
   io::file& file_;
   block_cache* cache_ = nullptr;
   std::uint64_t cache_id_ = 0;  // this table's keys in the cache
-  std::string index_bytes_;
+  table_index index_;
   std::string filter_bytes_;
-  block_reader index_;
   bloom_filter_reader filter_{std::string_view{}};
   table_properties properties_;
 };
@@ -106,17 +122,29 @@ class table_iterator {
   boost::asio::awaitable<void> next();
   boost::asio::awaitable<void> prev();
 
+  // next()/prev() without suspending, when the neighbour is in the current
+  // block (no read needed). Returns true when done (as next()/prev() would
+  // have done it, including on an invalid iterator: nothing); false, without
+  // moving, when the step would enter another block: then co_await next() /
+  // prev(). Scans call these so that a step costs a function call, not a
+  // coroutine frame.
+  bool try_next();
+  bool try_prev();
+
  private:
   friend class table_reader;
   explicit table_iterator(const table_reader& table);
-  // Loads the block the index iterator is on; false (iterator invalid) on error or at the end.
+  // Loads data block block_index_; false (iterator invalid) on error or past either end.
   boost::asio::awaitable<bool> enter_block();
   boost::asio::awaitable<void> skip_empty_blocks_forward();
   boost::asio::awaitable<void> skip_empty_blocks_backward();
   void fail(std::error_code ec, std::string message);
 
   const table_reader* table_;
-  block_reader::iterator index_;
+  // Which data block the iterator is in: an index position, index_.size()
+  // (past the end) or npos (before the beginning).
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+  std::size_t block_index_ = npos;
   // Shared and heap-held: block_ and data_ view into it, so moving the
   // iterator must not move the bytes (and a cached block can be shared).
   std::shared_ptr<const std::string> block_bytes_;

@@ -87,7 +87,7 @@ bool get_varint(std::string_view& in, T& v, std::size_t max_bytes, unsigned last
 }
 }  // namespace
 
-bool get_varint32(std::string_view& in, std::uint32_t& v) noexcept {
+bool get_varint32_slow(std::string_view& in, std::uint32_t& v) noexcept {
   return get_varint(in, v, max_varint32_bytes, 0x0f);
 }
 bool get_varint64(std::string_view& in, std::uint64_t& v) noexcept {

@@ -70,7 +70,17 @@ std::size_t varint_length(std::uint64_t v) noexcept;
 
 // False on truncation, on more than max bytes, and on a value that overflows
 // the target width (a 5th varint32 byte above 0x0f, a 10th varint64 byte above 1).
-bool get_varint32(std::string_view& in, std::uint32_t& v) noexcept;
+// get_varint32 is inline for its one-byte case (lengths in block entries
+// almost always fit in 7 bits); longer varints take the out-of-line path.
+bool get_varint32_slow(std::string_view& in, std::uint32_t& v) noexcept;
+inline bool get_varint32(std::string_view& in, std::uint32_t& v) noexcept {
+  if (!in.empty() && static_cast<unsigned char>(in.front()) < 0x80) {
+    v = static_cast<unsigned char>(in.front());
+    in.remove_prefix(1);
+    return true;
+  }
+  return get_varint32_slow(in, v);
+}
 bool get_varint64(std::string_view& in, std::uint64_t& v) noexcept;
 
 // ---- length-prefixed byte strings: varint32 length, then the bytes ----

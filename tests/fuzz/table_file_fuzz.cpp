@@ -11,6 +11,8 @@
 #include "sst/block_reader.hpp"
 #include "sst/bloom_filter.hpp"
 #include "sst/format.hpp"
+#include "sst/internal_key.hpp"
+#include "sst/table_index.hpp"
 
 namespace {
 using namespace strata::sst;
@@ -45,13 +47,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (!slice(body, f.index, stored) || decode_block(stored, f.index, "fuzz.sst", contents, message)) return 0;
   const std::string index_bytes = contents;
-  const block_reader index(index_bytes);
-  auto it = index.new_iterator();
-  std::size_t blocks = 0;
-  for (it.seek_to_first(); it.valid() && blocks < 64; it.next(), ++blocks) {
-    std::string_view handle_bytes = it.value();
-    block_handle h;
-    if (!decode_handle(handle_bytes, h) || !slice(body, h, stored)) continue;
+  table_index index;
+  if (!table_index::decode(index_bytes, index, message)) return 0;
+  // Seeks land in range, on the first separator >= the target.
+  for (const std::string_view user_key : {std::string_view("key"), std::string_view(), std::string_view("\xff\xff")}) {
+    const lookup_key target(user_key, 7);
+    const std::size_t i = index.seek(target.internal_key());
+    if (i > index.size()) __builtin_trap();
+    if (i < index.size() && compare_internal_keys(index.separator(i), target.internal_key()) < 0) __builtin_trap();
+    if (i > 0 && compare_internal_keys(index.separator(i - 1), target.internal_key()) >= 0) __builtin_trap();
+  }
+  for (std::size_t blocks = 0; blocks < index.size() && blocks < 64; ++blocks) {
+    const block_handle h = index.handle(blocks);
+    if (!slice(body, h, stored)) continue;
     if (decode_block(stored, h, "fuzz.sst", contents, message)) continue;
     const block_reader block(contents);
     auto b = block.new_iterator();

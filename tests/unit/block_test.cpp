@@ -10,6 +10,7 @@
 #include "sst/block_builder.hpp"
 #include "sst/block_reader.hpp"
 #include "sst/internal_key.hpp"
+#include "sst/table_index.hpp"
 #include "sst_model.hpp"
 
 using namespace strata;
@@ -188,6 +189,75 @@ BOOST_AUTO_TEST_CASE(damaged_blocks_never_crash_or_read_outside) {
   const block_reader truncated(good.substr(0, 3));
   BOOST_TEST(!truncated.valid());
   BOOST_TEST(truncated.new_iterator().corrupted());
+}
+
+BOOST_AUTO_TEST_CASE(decoded_index_seeks_like_a_lower_bound) {
+  // Separators whose 8-byte prefixes tie (short keys, zero bytes, shared
+  // 8-byte heads) force the full comparison; targets around each of them.
+  const std::vector<std::string> users = {"",           std::string("\0", 1),
+                                          "a",          std::string("a\0", 2),
+                                          "ab",         "abcdefgh",
+                                          "abcdefgh\0", "abcdefgh1",
+                                          "abcdefgi",   "b",
+                                          "\xff\xff"};
+  model m;
+  for (const auto& u : users) {
+    for (sequence_number s : {900, 5, 1}) m[make_internal_key(u, s, value_type::value)] = "";
+  }
+  block_builder b(1);
+  std::string handles;
+  std::uint64_t offset = 0;
+  for (const auto& [k, v] : m) {
+    std::string h;
+    encode_handle({offset, 10}, h);
+    offset += 14;
+    b.add(k, h);
+  }
+  const std::string bytes(b.finish());
+  table_index index;
+  std::string why;
+  BOOST_REQUIRE_MESSAGE(table_index::decode(bytes, index, why), why);
+  BOOST_REQUIRE_EQUAL(index.size(), m.size());
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : m) keys.push_back(k);
+  std::vector<std::string> probes = {"c", "abcdefgh0", std::string("a\0\0", 3), "\xff\xff\xff"};
+  for (const auto& u : users) probes.push_back(u);
+  for (const auto& u : probes) {
+    for (sequence_number s :
+         {max_sequence_number, sequence_number{901}, sequence_number{900}, sequence_number{3}, sequence_number{0}}) {
+      const lookup_key target(u, s);
+      const auto want =
+          std::lower_bound(keys.begin(), keys.end(), std::string(target.internal_key()),
+                           [](const std::string& a, const std::string& t) { return compare_internal_keys(a, t) < 0; }) -
+          keys.begin();
+      BOOST_TEST_CONTEXT("user key size " << u.size() << " snapshot " << s) {
+        const std::size_t got = index.seek(target.internal_key());
+        BOOST_TEST(got == static_cast<std::size_t>(want));
+        if (got < index.size()) BOOST_TEST(index.handle(got).offset == 14 * got);
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_damaged_index_is_refused_at_decode) {
+  table_index index;
+  std::string why;
+  // Separators out of order.
+  block_builder b(1);
+  std::string h;
+  encode_handle({0, 10}, h);
+  b.add(make_internal_key("b", 1, value_type::value), h);
+  const std::string first(b.finish());
+  BOOST_TEST(table_index::decode(first, index, why));
+  block_builder bad(1);
+  bad.add(make_internal_key("b", 1, value_type::value), h);
+  bad.add(make_internal_key("c", 1, value_type::value), "\xff");  // a handle cut short
+  BOOST_TEST(!table_index::decode(bad.finish(), index, why));
+  BOOST_TEST(why.find("handle") != std::string::npos);
+  block_builder shortkey(1);
+  shortkey.add("abc", h);  // no room for a tag
+  BOOST_TEST(!table_index::decode(shortkey.finish(), index, why));
+  BOOST_TEST(!table_index::decode("garbage", index, why));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

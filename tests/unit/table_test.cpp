@@ -15,9 +15,9 @@
 
 #include "io/io_engine.hpp"
 #include "sst/internal_key.hpp"
-#include "sst_model.hpp"
 #include "sst/table_reader.hpp"
 #include "sst/table_writer.hpp"
+#include "sst_model.hpp"
 #include "strata/error.hpp"
 #include "temp_dir.hpp"
 
@@ -291,9 +291,61 @@ BOOST_AUTO_TEST_CASE(block_cache_serves_repeated_reads) {
     BOOST_REQUIRE((got.status == want.status));
     BOOST_REQUIRE(got.value == want.value);
     BOOST_REQUIRE(got.filtered || got.cache_hit);
+    // Everything is cached: the synchronous path answers, and the same.
+    const sequence_number snap = rng() % 2 ? max_sequence_number : rng() % 1100;
+    table_lookup fast;
+    BOOST_REQUIRE(opened.table->try_get(u, snap, fast));
+    const auto slow = expected(m, u, snap);
+    BOOST_REQUIRE((fast.status == slow.status));
+    BOOST_REQUIRE_EQUAL(fast.sequence, slow.sequence);
+    BOOST_REQUIRE(fast.value == slow.value);
   }
   cache.clear();
+  table_lookup cold;
+  BOOST_TEST(!opened.table->try_get(user, max_sequence_number, cold));  // needs a read now
   BOOST_TEST(!fx.get(*opened.table, user, max_sequence_number).cache_hit);
+}
+
+BOOST_AUTO_TEST_CASE(synchronous_steps_match_awaited_steps) {
+  // try_next/try_prev either step within the block or refuse without moving;
+  // a scan mixing them with next()/prev() still visits exactly the model.
+  table_fixture fx;
+  std::mt19937_64 rng(21);
+  std::vector<std::string> users;
+  const auto m = random_table(rng, 4000, users);
+  const auto path = fx.write(m, {.block_size = 700});
+  std::error_code ec;
+  auto f = io::file::open(*fx.engine, path, {.read_only = true}, ec);
+  auto opened = fx.open(*f);
+  BOOST_REQUIRE(!opened.error);
+  BOOST_REQUIRE(opened.table->properties().data_blocks > 20u);
+  const std::vector<std::pair<std::string, std::string>> want(m.begin(), m.end());
+  std::size_t refused = 0;
+  const bool ok = run(fx.ctx, [&]() -> asio::awaitable<bool> {
+    auto it = opened.table->new_iterator();
+    std::size_t i = 0;
+    co_await it.seek_to_first();
+    while (it.valid()) {
+      if (i >= want.size() || it.key() != want[i].first || it.value() != want[i].second) co_return false;
+      ++i;
+      const std::string before(it.key());
+      if (!it.try_next()) {
+        ++refused;
+        if (!it.valid() || it.key() != before) co_return false;  // refused means not moved
+        co_await it.next();
+      }
+    }
+    if (i != want.size() || it.error()) co_return false;
+    co_await it.seek_to_last();
+    while (it.valid()) {
+      if (i == 0 || it.key() != want[--i].first) co_return false;
+      if (!it.try_prev()) co_await it.prev();
+    }
+    co_return i == 0 && !it.error();
+  }());
+  BOOST_TEST(ok);
+  // One refusal per block boundary crossed forwards, plus the end.
+  BOOST_TEST(refused == opened.table->properties().data_blocks);
 }
 
 BOOST_AUTO_TEST_CASE(out_of_order_keys_are_refused) {

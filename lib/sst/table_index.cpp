@@ -1,0 +1,71 @@
+#include "sst/table_index.hpp"
+
+#include "sst/block_reader.hpp"
+#include "sst/internal_key.hpp"
+
+namespace strata::sst {
+
+std::uint64_t table_index::prefix_of(std::string_view user_key) noexcept {
+  std::uint64_t p = 0;
+  const std::size_t n = user_key.size() < 8 ? user_key.size() : 8;
+  for (std::size_t i = 0; i < n; ++i) p |= std::uint64_t{static_cast<unsigned char>(user_key[i])} << (56 - 8 * i);
+  return p;
+}
+
+bool table_index::decode(std::string_view block, table_index& out, std::string& message) {
+  out = table_index{};
+  const block_reader reader(block);
+  auto it = reader.new_iterator();
+  out.key_offsets_.push_back(0);
+  for (it.seek_to_first(); it.valid(); it.next()) {
+    const std::string_view key = it.key();
+    if (key.size() < tag_size) {
+      message = "bad index block: separator shorter than a tag";
+      return false;
+    }
+    if (out.size() > 0 && compare_internal_keys(out.separator(out.size() - 1), key) >= 0) {
+      message = "bad index block: separators out of order";
+      return false;
+    }
+    std::string_view handle_bytes = it.value();
+    block_handle h;
+    if (!decode_handle(handle_bytes, h)) {
+      message = "bad block handle in index";
+      return false;
+    }
+    if (out.keys_.size() + key.size() > UINT32_MAX) {
+      message = "bad index block: too large";
+      return false;
+    }
+    out.keys_.append(key);
+    out.key_offsets_.push_back(static_cast<std::uint32_t>(out.keys_.size()));
+    out.prefixes_.push_back(prefix_of(user_key_of(key)));
+    out.handles_.push_back(h);
+  }
+  if (it.corrupted() || !reader.valid()) {
+    message = "bad index block";
+    return false;
+  }
+  return true;
+}
+
+std::size_t table_index::seek(std::string_view target) const noexcept {
+  const std::uint64_t p = prefix_of(user_key_of(target));
+  // lower_bound: the first i with separator(i) >= target. Prefixes order the
+  // separators (non-strictly); only equal prefixes need the full comparison.
+  std::size_t lo = 0, n = prefixes_.size();
+  while (n > 0) {
+    const std::size_t half = n / 2;
+    const std::size_t mid = lo + half;
+    const bool less = prefixes_[mid] != p ? prefixes_[mid] < p : compare_internal_keys(separator(mid), target) < 0;
+    if (less) {
+      lo = mid + 1;
+      n -= half + 1;
+    } else {
+      n = half;
+    }
+  }
+  return lo;
+}
+
+}  // namespace strata::sst

@@ -1,0 +1,51 @@
+// sst/table_index.hpp — an SSTable's index block, decoded once at open.
+//
+// The index block (one separator key and block handle per data block) is
+// parsed into flat arrays when a table is opened, so that a point lookup's
+// binary search runs over a dense array of 8-byte key prefixes (a 1M-entry
+// table's 32K prefixes fit in 256 KiB, mostly in cache) instead of decoding
+// entries scattered over the block. Full separator keys are compared only
+// when two prefixes are equal. Decoding checks everything a lookup will
+// rely on (each entry well formed, separators ascending, handles decodable),
+// so a damaged index is found at open, not in the middle of a read.
+//
+// Immutable after decode(): safe to share between threads.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sst/format.hpp"
+
+namespace strata::sst {
+
+class table_index {
+ public:
+  // Parses the decoded contents of an index block. False with `message` if
+  // it is malformed; `out` is then unusable.
+  static bool decode(std::string_view block, table_index& out, std::string& message);
+
+  std::size_t size() const noexcept { return handles_.size(); }
+  // The first entry whose separator is >= target in internal-key order, or
+  // size() when target is past the last separator (then it is in no block).
+  std::size_t seek(std::string_view target) const noexcept;
+  std::string_view separator(std::size_t i) const noexcept {
+    return std::string_view(keys_).substr(key_offsets_[i], key_offsets_[i + 1] - key_offsets_[i]);
+  }
+  const block_handle& handle(std::size_t i) const noexcept { return handles_[i]; }
+
+  // The first 8 bytes of a user key as a big-endian number, zero-padded:
+  // a < b as numbers implies a < b as user keys (bytewise).
+  static std::uint64_t prefix_of(std::string_view user_key) noexcept;
+
+ private:
+  std::vector<std::uint64_t> prefixes_;     // prefix_of(user key of separator i)
+  std::vector<std::uint32_t> key_offsets_;  // separator i is keys_[key_offsets_[i], key_offsets_[i + 1])
+  std::string keys_;
+  std::vector<block_handle> handles_;
+};
+
+}  // namespace strata::sst
