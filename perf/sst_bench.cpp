@@ -2,11 +2,11 @@
 // warm block cache), negative gets, full scan; Strata next to LevelDB's
 // public Table API (and RocksDB's SstFileWriter/SstFileReader) in one run.
 //
-//   sst_bench [--num=N] [--quick] [--repeat=R] [--only=strata] [--dir=PATH]
+//   sst_bench [--num=N] [--quick] [--repeat=R] [--only=strata|leveldb|rocksdb] [--fallback] [--dir=PATH]
 //
 // Each read pass runs R times (default 3) and the best rate counts, for
 // every engine alike: this VM's noise only ever slows a pass down.
-// --only=strata skips the rivals (for profiling).
+// --only=NAME runs one engine (for profiling).
 //
 // Same entries for everyone: 16-byte user keys in ascending order plus the
 // same 8-byte tag (so bytewise order = internal-key order), 100-byte values,
@@ -63,6 +63,8 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
+bool fallback_engine = false;  // --fallback: the thread-pool io engine (e.g. under valgrind)
+
 struct dataset {
   std::vector<std::string> keys;    // sorted internal keys (user key + tag)
   std::vector<std::string> absent;  // internal keys that sort between present ones
@@ -114,7 +116,7 @@ T run(asio::io_context& ctx, asio::awaitable<T> aw) {
 row bench_strata(const dataset& d, const std::string& dir, std::size_t gets, int repeat) {
   using namespace strata;
   row r;
-  auto engine = io::make_io_engine({});
+  auto engine = io::make_io_engine({.force_fallback = fallback_engine});
   asio::io_context ctx;
   const std::string path = dir + "/strata.sst";
   std::error_code ec;
@@ -293,7 +295,7 @@ void print(const char* name, const row& r, const row& ours) {
 int main(int argc, char** argv) {
   std::size_t n = 1000000;
   int repeat = 3;
-  bool rivals = true;
+  std::string only;  // empty: everyone
   const char* tmp = std::getenv("TMPDIR");
   std::string dir = std::string(tmp != nullptr ? tmp : "/tmp") + "/strata-sst-bench";
   for (int i = 1; i < argc; ++i) {
@@ -304,12 +306,16 @@ int main(int argc, char** argv) {
       n = std::stoul(std::string(a.substr(6)));
     else if (a.starts_with("--repeat="))
       repeat = std::max(1, std::stoi(std::string(a.substr(9))));
-    else if (a == "--only=strata")
-      rivals = false;
+    else if (a == "--fallback")
+      fallback_engine = true;
+    else if (a.starts_with("--only="))
+      only = std::string(a.substr(7));
     else if (a.starts_with("--dir="))
       dir = std::string(a.substr(6));
     else {
-      fmt::print(stderr, "usage: sst_bench [--num=N] [--quick] [--repeat=R] [--only=strata] [--dir=PATH]\n");
+      fmt::print(stderr,
+                 "usage: sst_bench [--num=N] [--quick] [--repeat=R] [--only=strata|leveldb|rocksdb] [--fallback] "
+                 "[--dir=PATH]\n");
       return 2;
     }
   }
@@ -323,13 +329,15 @@ int main(int argc, char** argv) {
       n);
   fmt::print("{:<34} {:>9} {:>10} {:>10} {:>10} {:>11} {:>9}\n", "engine", "build MB/s", "cold get/s", "warm get/s",
              "neg get/s", "scan ent/s", "file MB");
-  const row ours = bench_strata(d, dir, gets, repeat);
-  print("strata", ours, ours);
+  const row ours = only.empty() || only == "strata" ? bench_strata(d, dir, gets, repeat) : row{};
+  if (only.empty() || only == "strata") print("strata", ours, ours);
 #ifdef STRATA_HAVE_LEVELDB
-  if (rivals) print("leveldb 1.23 (Table API, *)", bench_leveldb(d, dir, gets, repeat), ours);
+  if (only.empty() || only == "leveldb")
+    print("leveldb 1.23 (Table API, *)", bench_leveldb(d, dir, gets, repeat), ours);
 #endif
 #ifdef STRATA_HAVE_ROCKSDB
-  if (rivals) print("rocksdb (Debian build, asserts on, *)", bench_rocksdb(d, dir, gets, repeat), ours);
+  if (only.empty() || only == "rocksdb")
+    print("rocksdb (Debian build, asserts on, *)", bench_rocksdb(d, dir, gets, repeat), ours);
 #endif
   fmt::print(
       "\n(*) public Table/SstFileReader APIs: gets are iterator seeks without the bloom filter; their "

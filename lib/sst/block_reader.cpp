@@ -1,5 +1,7 @@
 #include "sst/block_reader.hpp"
 
+#include <algorithm>
+
 #include "sst/internal_key.hpp"
 #include "util/coding.hpp"
 
@@ -31,24 +33,25 @@ block_reader::iterator::iterator(const block_reader& block)
 void block_reader::iterator::mark_corrupted() noexcept {
   corrupted_ = true;
   current_ = limit_;
-  key_.clear();
+  key_size_ = 0;
   value_ = {};
 }
 
-std::uint32_t block_reader::iterator::restart_offset(std::uint32_t index) const noexcept {
-  return coding::decode_fixed32(data_.data() + limit_ + 4 * index);
+void block_reader::iterator::grow_key(std::size_t at_least) {
+  std::string bigger(std::max(at_least, 2 * key_capacity()), '\0');
+  std::memcpy(bigger.data(), key_buffer(), key_size_);
+  heap_key_ = std::move(bigger);
 }
 
-bool block_reader::iterator::decode_at(std::uint32_t offset) {
+bool block_reader::iterator::decode_at_slow(std::uint32_t offset) {
   std::string_view in = data_.substr(offset, limit_ - offset);
   std::uint32_t shared = 0, unshared = 0, value_len = 0;
   if (!coding::get_varint32(in, shared) || !coding::get_varint32(in, unshared) ||
-      !coding::get_varint32(in, value_len) || shared > key_.size() || std::uint64_t{unshared} + value_len > in.size()) {
+      !coding::get_varint32(in, value_len) || shared > key_size_ || std::uint64_t{unshared} + value_len > in.size()) {
     mark_corrupted();
     return false;
   }
-  key_.resize(shared);
-  key_.append(in.substr(0, unshared));
+  set_key(shared, in.data(), unshared);
   value_ = in.substr(unshared, value_len);
   current_ = offset;
   next_ = static_cast<std::uint32_t>(in.data() + unshared + value_len - data_.data());
@@ -56,7 +59,7 @@ bool block_reader::iterator::decode_at(std::uint32_t offset) {
 }
 
 void block_reader::iterator::seek_to_restart(std::uint32_t index) {
-  key_.clear();  // a restart entry shares nothing with what came before
+  key_size_ = 0;  // a restart entry shares nothing with what came before
   restart_index_ = index;
   const std::uint32_t offset = restart_offset(index);
   if (offset >= limit_) {  // an empty block
@@ -69,16 +72,6 @@ void block_reader::iterator::seek_to_restart(std::uint32_t index) {
 void block_reader::iterator::seek_to_first() {
   if (corrupted_) return;
   seek_to_restart(0);
-}
-
-void block_reader::iterator::next() {
-  if (!valid()) return;
-  if (next_ >= limit_) {
-    current_ = limit_;
-    return;
-  }
-  if (restart_index_ + 1 < num_restarts_ && restart_offset(restart_index_ + 1) <= next_) ++restart_index_;
-  decode_at(next_);
 }
 
 void block_reader::iterator::seek_to_last() {
@@ -95,7 +88,7 @@ void block_reader::iterator::prev() {
   while (restart_offset(index) >= original) {
     if (index == 0) {  // original was the first entry
       current_ = limit_;
-      key_.clear();
+      key_size_ = 0;
       return;
     }
     --index;
@@ -136,7 +129,7 @@ void block_reader::iterator::seek(std::string_view target) {
     }
   }
   seek_to_restart(lo);
-  while (valid() && compare_internal_keys(key_, target) < 0) next();
+  while (valid() && compare_internal_keys(key(), target) < 0) next();
 }
 
 }  // namespace strata::sst

@@ -12,8 +12,11 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
+
+#include "util/coding.hpp"
 
 namespace strata::sst {
 
@@ -32,20 +35,63 @@ class block_reader {
     void seek_to_last();
     // First entry whose key is >= target in internal-key order.
     void seek(std::string_view target);
-    void next();
+    // Inline: a scan's step is a handful of instructions when the entry's
+    // three lengths are one-byte varints (decode_at_slow handles the rest).
+    void next() {
+      if (!valid()) return;
+      if (next_ >= limit_) {
+        current_ = limit_;
+        return;
+      }
+      if (restart_index_ + 1 < num_restarts_ && restart_offset(restart_index_ + 1) <= next_) ++restart_index_;
+      decode_at(next_);
+    }
     void prev();
     // Whether the current entry is the block's first / last (valid() only).
     bool at_first() const noexcept { return current_ == 0; }
     bool at_last() const noexcept { return next_ >= limit_; }
-    std::string_view key() const noexcept { return key_; }
+    std::string_view key() const noexcept { return {key_buffer(), key_size_}; }
     std::string_view value() const noexcept { return value_; }
 
    private:
     friend class block_reader;
     explicit iterator(const block_reader& block);
-    std::uint32_t restart_offset(std::uint32_t index) const noexcept;
-    // Decodes the entry at `offset` on top of key_; false (and corrupted_) if malformed.
-    bool decode_at(std::uint32_t offset);
+    std::uint32_t restart_offset(std::uint32_t index) const noexcept {
+      return coding::decode_fixed32(data_.data() + limit_ + 4 * index);
+    }
+    // Decodes the entry at `offset` on top of the current key; false (and
+    // corrupted_) if malformed.
+    bool decode_at(std::uint32_t offset) {
+      const auto* p = reinterpret_cast<const unsigned char*>(data_.data()) + offset;
+      // Fast path: three one-byte lengths, all inside the entries.
+      if (limit_ - offset >= 3 && ((p[0] | p[1] | p[2]) & 0x80) == 0) {
+        const std::uint32_t shared = p[0], unshared = p[1], value_len = p[2];
+        if (shared <= key_size_ && std::uint64_t{unshared} + value_len <= limit_ - offset - 3) {
+          set_key(shared, reinterpret_cast<const char*>(p) + 3, unshared);
+          value_ = std::string_view(reinterpret_cast<const char*>(p) + 3 + unshared, value_len);
+          current_ = offset;
+          next_ = offset + 3 + unshared + value_len;
+          return true;
+        }
+      }
+      return decode_at_slow(offset);
+    }
+    bool decode_at_slow(std::uint32_t offset);
+    // Keeps the first `shared` bytes of the key and appends `n` bytes.
+    void set_key(std::uint32_t shared, const char* bytes, std::uint32_t n) {
+      const std::size_t size = std::size_t{shared} + n;
+      if (size > key_capacity()) grow_key(size);
+      std::memcpy(key_buffer() + shared, bytes, n);
+      key_size_ = size;
+    }
+    // Keys up to inline_key_capacity bytes live in the iterator (a point
+    // lookup's iterator must not allocate); longer ones in heap_key_, which
+    // only grows. Computed, not stored, so that copies stay valid.
+    static constexpr std::size_t inline_key_capacity = 48;
+    char* key_buffer() noexcept { return heap_key_.empty() ? inline_key_ : heap_key_.data(); }
+    const char* key_buffer() const noexcept { return heap_key_.empty() ? inline_key_ : heap_key_.data(); }
+    std::size_t key_capacity() const noexcept { return heap_key_.empty() ? inline_key_capacity : heap_key_.size(); }
+    void grow_key(std::size_t at_least);
     void seek_to_restart(std::uint32_t index);
     // The key of restart entry `index`, viewed in place; false if malformed.
     bool restart_key(std::uint32_t index, std::string_view& key) const noexcept;
@@ -57,7 +103,11 @@ class block_reader {
     std::uint32_t current_ = 0;        // offset of the current entry (limit_ when not positioned)
     std::uint32_t next_ = 0;           // offset just past it
     std::uint32_t restart_index_ = 0;  // restart interval holding current_
-    std::string key_;
+    // The current key is key_buffer()[0, key_size_): a step copies only the
+    // unshared bytes.
+    char inline_key_[inline_key_capacity];
+    std::string heap_key_;
+    std::size_t key_size_ = 0;
     std::string_view value_;
     bool corrupted_ = false;
   };

@@ -30,10 +30,10 @@ asio::awaitable<std::error_code> table_reader::read_block(const block_handle& h,
 }
 
 asio::awaitable<std::error_code> table_reader::data_block(const block_handle& h, block_cache::block_ptr& out, bool& hit,
-                                                          std::string& message) const {
+                                                          std::string& message, bool look_in_cache) const {
   hit = false;
-  if (cache_ != nullptr) {
-    if (auto cached = cache_->lookup({cache_id_, h.offset})) {
+  if (look_in_cache) {
+    if (auto cached = cached_block(h)) {
       out = std::move(cached);
       hit = true;
       co_return std::error_code{};
@@ -154,7 +154,14 @@ void table_reader::search_block(std::string_view contents, const block_handle& h
 }
 
 bool table_reader::try_get(std::string_view user_key, sequence_number snapshot, table_lookup& out) const {
-  out = table_lookup{};
+  // Field by field, not `out = {}`: the value keeps its buffer across calls.
+  out.status = table_lookup::state::absent;
+  out.value.clear();
+  out.sequence = 0;
+  out.error.clear();
+  out.message.clear();
+  out.filtered = false;
+  out.cache_hit = false;
   const lookup_key target(user_key, snapshot);
   block_handle handle;
   if (locate(user_key, target.internal_key(), handle, out) == lookup_step::answered) return true;
@@ -197,20 +204,27 @@ asio::awaitable<bool> table_iterator::enter_block() {
   std::string message;
   block_cache::block_ptr bytes;
   bool hit = false;
-  if (auto ec = co_await table_->data_block(handle, bytes, hit, message)) {
+  const bool look_in_cache = missed_block_ != block_index_;
+  missed_block_ = npos;
+  if (auto ec = co_await table_->data_block(handle, bytes, hit, message, look_in_cache)) {
     fail(ec, std::move(message));
     co_return false;
   }
+  co_return adopt_block(block_index_, std::move(bytes));
+}
+
+bool table_iterator::adopt_block(std::size_t index, block_cache::block_ptr bytes) {
+  block_index_ = index;
   block_bytes_ = std::move(bytes);
   block_ = block_reader(*block_bytes_);
   data_ = block_.new_iterator();
   if (!block_.valid()) {
-    fail(errc::corruption,
-         fmt::format("corruption in {} at block offset {}: bad data block", table_->file_.path(), handle.offset));
-    co_return false;
+    fail(errc::corruption, fmt::format("corruption in {} at block offset {}: bad data block", table_->file_.path(),
+                                       table_->index_.handle(index).offset));
+    return false;
   }
   data_valid_ = true;
-  co_return true;
+  return true;
 }
 
 asio::awaitable<void> table_iterator::skip_empty_blocks_forward() {
@@ -240,6 +254,7 @@ asio::awaitable<void> table_iterator::skip_empty_blocks_backward() {
 }
 
 asio::awaitable<void> table_iterator::seek_to_first() {
+  missed_block_ = npos;  // only next() follows up a refused try_next()
   block_index_ = 0;
   const bool entered = co_await enter_block();  // (GCC 12: no co_await inside `!`)
   if (!entered) co_return;
@@ -248,6 +263,7 @@ asio::awaitable<void> table_iterator::seek_to_first() {
 }
 
 asio::awaitable<void> table_iterator::seek_to_last() {
+  missed_block_ = npos;  // only next() follows up a refused try_next()
   block_index_ = table_->index_.size() == 0 ? npos : table_->index_.size() - 1;
   const bool entered = co_await enter_block();  // (GCC 12: no co_await inside `!`)
   if (!entered) co_return;
@@ -256,6 +272,7 @@ asio::awaitable<void> table_iterator::seek_to_last() {
 }
 
 asio::awaitable<void> table_iterator::seek(std::string_view target) {
+  missed_block_ = npos;  // only next() follows up a refused try_next()
   block_index_ = table_->index_.seek(target);
   const bool entered = co_await enter_block();  // (GCC 12: no co_await inside `!`)
   if (!entered) co_return;
@@ -270,14 +287,41 @@ asio::awaitable<void> table_iterator::next() {
 }
 
 asio::awaitable<void> table_iterator::prev() {
+  missed_block_ = npos;  // only next() follows up a refused try_next()
   if (!valid()) co_return;
   data_.prev();
   co_await skip_empty_blocks_backward();
 }
 
+bool table_iterator::try_next_block() {
+  // Look ahead without moving until a cached, non-empty block is found; an
+  // uncached block means a read: refuse, unmoved.
+  for (std::size_t b = block_index_ + 1;; ++b) {
+    if (b >= table_->index_.size()) {  // the end, as next() would reach it
+      block_index_ = b;
+      data_valid_ = false;
+      return true;
+    }
+    auto bytes = table_->cached_block(table_->index_.handle(b));
+    if (!bytes) {
+      missed_block_ = b;
+      return false;
+    }
+    const block_reader peek(*bytes);
+    auto first = peek.new_iterator();
+    first.seek_to_first();
+    if (!first.valid() && !first.corrupted()) continue;  // an empty block: on to the next
+    if (!adopt_block(b, std::move(bytes))) return true;  // failed: invalid with error()
+    data_.seek_to_first();
+    if (data_.corrupted())
+      fail(errc::corruption, fmt::format("corruption in {}: bad data block entry", table_->file_.path()));
+    return true;
+  }
+}
+
 bool table_iterator::try_next() {
   if (!valid()) return true;
-  if (data_.at_last()) return false;
+  if (data_.at_last()) return try_next_block();
   data_.next();
   if (data_.corrupted())
     fail(errc::corruption, fmt::format("corruption in {}: bad data block entry", table_->file_.path()));

@@ -89,8 +89,14 @@ class table_reader {
   void search_block(std::string_view contents, const block_handle& handle, std::string_view user_key,
                     std::string_view target, table_lookup& out) const;
   // A data block through the cache (if any); `hit` says whether it was cached.
+  // `look_in_cache` false: the caller has just missed in the cache for this
+  // block, so go straight to the read (a second lookup would count a second miss).
   boost::asio::awaitable<std::error_code> data_block(const block_handle& h, block_cache::block_ptr& out, bool& hit,
-                                                     std::string& message) const;
+                                                     std::string& message, bool look_in_cache = true) const;
+  // The cached data block at h, or nullptr (also without a cache).
+  block_cache::block_ptr cached_block(const block_handle& h) const {
+    return cache_ != nullptr ? cache_->lookup({cache_id_, h.offset}) : nullptr;
+  }
 
   io::file& file_;
   block_cache* cache_ = nullptr;
@@ -122,10 +128,11 @@ class table_iterator {
   boost::asio::awaitable<void> next();
   boost::asio::awaitable<void> prev();
 
-  // next()/prev() without suspending, when the neighbour is in the current
-  // block (no read needed). Returns true when done (as next()/prev() would
-  // have done it, including on an invalid iterator: nothing); false, without
-  // moving, when the step would enter another block: then co_await next() /
+  // next()/prev() without suspending, when no read is needed: the
+  // neighbour is in the current block, or (try_next) in a later block that
+  // is in the block cache. Returns true when done (exactly as next()/prev()
+  // would have done it, including on an invalid iterator: nothing); false,
+  // without moving, when the step needs a read: then co_await next() /
   // prev(). Scans call these so that a step costs a function call, not a
   // coroutine frame.
   bool try_next();
@@ -139,6 +146,11 @@ class table_iterator {
   boost::asio::awaitable<void> skip_empty_blocks_forward();
   boost::asio::awaitable<void> skip_empty_blocks_backward();
   void fail(std::error_code ec, std::string message);
+  // Makes `bytes` (data block `index`) the current block, positioned at its
+  // first entry; false (and failed) if the block is malformed.
+  bool adopt_block(std::size_t index, block_cache::block_ptr bytes);
+  // try_next() across a block boundary, from the cache only.
+  bool try_next_block();
 
   const table_reader* table_;
   // Which data block the iterator is in: an index position, index_.size()
@@ -151,6 +163,9 @@ class table_iterator {
   block_reader block_{std::string_view{}};
   block_reader::iterator data_;
   bool data_valid_ = false;
+  // try_next_block() missed the cache for this block: next() reads it
+  // without looking again (so a miss is counted once).
+  std::size_t missed_block_ = npos;
   std::error_code error_;
   std::string message_;
 };

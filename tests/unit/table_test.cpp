@@ -344,8 +344,41 @@ BOOST_AUTO_TEST_CASE(synchronous_steps_match_awaited_steps) {
     co_return i == 0 && !it.error();
   }());
   BOOST_TEST(ok);
-  // One refusal per block boundary crossed forwards, plus the end.
-  BOOST_TEST(refused == opened.table->properties().data_blocks);
+  // Without a cache, one refusal per block boundary crossed forwards (the
+  // end needs no read).
+  BOOST_TEST(refused == opened.table->properties().data_blocks - 1);
+
+  // With every block cached, a forward scan never refuses, and each block
+  // was looked up once per pass.
+  block_cache cache(64 << 20);
+  std::uint64_t size = 0;
+  BOOST_REQUIRE(!f->size(size));
+  auto cached = run(fx.ctx, table_reader::open(*f, size, &cache));
+  BOOST_REQUIRE(!cached.error);
+  auto scan = [&](std::size_t& refusals) {
+    return run(fx.ctx, [&]() -> asio::awaitable<std::size_t> {
+      auto it = cached.table->new_iterator();
+      std::size_t n = 0;
+      co_await it.seek_to_first();
+      while (it.valid()) {
+        if (it.key() != want[n].first) co_return 0;
+        ++n;
+        if (!it.try_next()) {
+          ++refusals;
+          co_await it.next();
+        }
+      }
+      co_return n;
+    }());
+  };
+  std::size_t cold_refusals = 0, warm_refusals = 0;
+  BOOST_TEST(scan(cold_refusals) == want.size());
+  BOOST_TEST(cold_refusals == cached.table->properties().data_blocks - 1);
+  const auto after_cold = cache.get_stats();
+  BOOST_TEST(after_cold.misses == cached.table->properties().data_blocks);  // each miss counted once
+  BOOST_TEST(scan(warm_refusals) == want.size());
+  BOOST_TEST(warm_refusals == 0u);
+  BOOST_TEST(cache.get_stats().hits - after_cold.hits == cached.table->properties().data_blocks);
 }
 
 BOOST_AUTO_TEST_CASE(out_of_order_keys_are_refused) {
