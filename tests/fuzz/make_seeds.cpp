@@ -1,10 +1,11 @@
 // Writes the seed corpora (run once; the seeds are committed):
-//   make_wal_seeds <wal dir> [<block dir> [<bloom dir> [<table dir>]]]
+//   make_wal_seeds <wal dir> [<block dir> [<bloom dir> [<table dir> [<manifest dir>]]]]
 // wal: valid logs of write batches, multi-block records, a torn tail, a
 // flipped bit, zero padding. block: SST blocks at several restart intervals.
 #include <fstream>
 #include <string>
 
+#include "db/version_edit.hpp"
 #include "sst/block_builder.hpp"
 #include "sst/bloom_filter.hpp"
 #include "sst/internal_key.hpp"
@@ -75,6 +76,35 @@ int main(int argc, char** argv) {
       t.finish();
       write(tables, std::string("table_") + strata::sst::compression_name(c), t.take_output());
     }
+  }
+  if (argc > 5) {
+    using namespace strata::db_internal;
+    const std::string manifests = argv[5];
+    version_edit first;
+    first.format_name = std::string(manifest_format_name);
+    first.log_number = 3;
+    first.next_file_number = 9;
+    first.last_sequence = 100;
+    version_edit add;
+    for (std::uint64_t n : {5, 6}) {
+      table_file f{n,
+                   4096,
+                   strata::sst::make_internal_key("a" + std::to_string(n), 9, strata::value_type::value),
+                   strata::sst::make_internal_key("b" + std::to_string(n), 2, strata::value_type::value),
+                   2,
+                   9};
+      add.added.emplace_back(n == 5 ? 0 : 1, f);
+    }
+    version_edit del;
+    del.deleted = {{0, 5}};
+    std::string e1, e2, e3;
+    first.encode(e1);
+    add.encode(e2);
+    del.encode(e3);
+    const std::string manifest = log_of({e1, e2, e3});
+    write(manifests, "manifest_three_edits", manifest);
+    write(manifests, "manifest_torn", manifest.substr(0, manifest.size() - 4));
+    write(manifests, "manifest_snapshot_only", log_of({e1}));
   }
   return 0;
 }
