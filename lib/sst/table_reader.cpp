@@ -197,10 +197,14 @@ void table_iterator::fail(std::error_code ec, std::string message) {
   data_valid_ = false;
 }
 
-asio::awaitable<bool> table_iterator::enter_block() {
+asio::awaitable<bool> table_iterator::enter_block(bool forward) {
   data_valid_ = false;
   if (error_ || block_index_ >= table_->index_.size()) co_return false;  // (npos is >= too)
   const block_handle handle = table_->index_.handle(block_index_);
+  if (block_index_ == ahead_index_ && ahead_bytes_) {  // looked up already
+    ahead_index_ = npos;
+    co_return adopt_block(block_index_, std::move(ahead_bytes_), forward);
+  }
   std::string message;
   block_cache::block_ptr bytes;
   bool hit = false;
@@ -210,10 +214,24 @@ asio::awaitable<bool> table_iterator::enter_block() {
     fail(ec, std::move(message));
     co_return false;
   }
-  co_return adopt_block(block_index_, std::move(bytes));
+  co_return adopt_block(block_index_, std::move(bytes), forward);
 }
 
-bool table_iterator::adopt_block(std::size_t index, block_cache::block_ptr bytes) {
+bool table_iterator::adopt_block(std::size_t index, block_cache::block_ptr bytes, bool forward) {
+  ahead_index_ = npos;
+  ahead_bytes_.reset();
+  if (forward && index + 1 < table_->index_.size()) {
+    ahead_index_ = index + 1;
+    ahead_bytes_ = table_->cached_block(table_->index_.handle(index + 1));
+    if (ahead_bytes_) {
+      const char* p = ahead_bytes_->data();
+      const std::size_t n = ahead_bytes_->size();
+      for (std::size_t line = 0; line < 4 && line * 64 < n; ++line) __builtin_prefetch(p + line * 64);
+      if (n >= 4) __builtin_prefetch(p + n - 4);  // the restart count
+    } else {
+      missed_block_ = index + 1;  // counted once: a read of it will not look again
+    }
+  }
   block_index_ = index;
   block_bytes_ = std::move(bytes);
   block_ = block_reader(*block_bytes_);
@@ -234,7 +252,7 @@ asio::awaitable<void> table_iterator::skip_empty_blocks_forward() {
       co_return;
     }
     ++block_index_;
-    const bool entered = co_await enter_block();  // (GCC 12: no co_await inside `!`)
+    const bool entered = co_await enter_block(true);  // (GCC 12: no co_await inside `!`)
     if (!entered) co_return;
     data_.seek_to_first();
   }
@@ -247,7 +265,7 @@ asio::awaitable<void> table_iterator::skip_empty_blocks_backward() {
       co_return;
     }
     block_index_ = block_index_ == 0 ? npos : block_index_ - 1;
-    const bool entered = co_await enter_block();  // (GCC 12: no co_await inside `!`)
+    const bool entered = co_await enter_block(false);  // (GCC 12: no co_await inside `!`)
     if (!entered) co_return;
     data_.seek_to_last();
   }
@@ -256,7 +274,7 @@ asio::awaitable<void> table_iterator::skip_empty_blocks_backward() {
 asio::awaitable<void> table_iterator::seek_to_first() {
   missed_block_ = npos;  // only next() follows up a refused try_next()
   block_index_ = 0;
-  const bool entered = co_await enter_block();  // (GCC 12: no co_await inside `!`)
+  const bool entered = co_await enter_block(true);  // (GCC 12: no co_await inside `!`)
   if (!entered) co_return;
   data_.seek_to_first();
   co_await skip_empty_blocks_forward();
@@ -265,7 +283,7 @@ asio::awaitable<void> table_iterator::seek_to_first() {
 asio::awaitable<void> table_iterator::seek_to_last() {
   missed_block_ = npos;  // only next() follows up a refused try_next()
   block_index_ = table_->index_.size() == 0 ? npos : table_->index_.size() - 1;
-  const bool entered = co_await enter_block();  // (GCC 12: no co_await inside `!`)
+  const bool entered = co_await enter_block(false);  // (GCC 12: no co_await inside `!`)
   if (!entered) co_return;
   data_.seek_to_last();
   co_await skip_empty_blocks_backward();
@@ -274,7 +292,7 @@ asio::awaitable<void> table_iterator::seek_to_last() {
 asio::awaitable<void> table_iterator::seek(std::string_view target) {
   missed_block_ = npos;  // only next() follows up a refused try_next()
   block_index_ = table_->index_.seek(target);
-  const bool entered = co_await enter_block();  // (GCC 12: no co_await inside `!`)
+  const bool entered = co_await enter_block(true);  // (GCC 12: no co_await inside `!`)
   if (!entered) co_return;
   data_.seek(target);
   co_await skip_empty_blocks_forward();
@@ -302,16 +320,20 @@ bool table_iterator::try_next_block() {
       data_valid_ = false;
       return true;
     }
-    auto bytes = table_->cached_block(table_->index_.handle(b));
-    if (!bytes) {
-      missed_block_ = b;
-      return false;
+    block_cache::block_ptr bytes;
+    if (b == ahead_index_) {
+      bytes = std::move(ahead_bytes_);
+      ahead_index_ = npos;
+    } else {
+      bytes = table_->cached_block(table_->index_.handle(b));
+      if (!bytes) missed_block_ = b;
     }
+    if (!bytes) return false;
     const block_reader peek(*bytes);
     auto first = peek.new_iterator();
     first.seek_to_first();
-    if (!first.valid() && !first.corrupted()) continue;  // an empty block: on to the next
-    if (!adopt_block(b, std::move(bytes))) return true;  // failed: invalid with error()
+    if (!first.valid() && !first.corrupted()) continue;        // an empty block: on to the next
+    if (!adopt_block(b, std::move(bytes), true)) return true;  // failed: invalid with error()
     data_.seek_to_first();
     if (data_.corrupted())
       fail(errc::corruption, fmt::format("corruption in {}: bad data block entry", table_->file_.path()));
@@ -319,13 +341,8 @@ bool table_iterator::try_next_block() {
   }
 }
 
-bool table_iterator::try_next() {
-  if (!valid()) return true;
-  if (data_.at_last()) return try_next_block();
-  data_.next();
-  if (data_.corrupted())
-    fail(errc::corruption, fmt::format("corruption in {}: bad data block entry", table_->file_.path()));
-  return true;
+void table_iterator::fail_entry() {
+  fail(errc::corruption, fmt::format("corruption in {}: bad data block entry", table_->file_.path()));
 }
 
 bool table_iterator::try_prev() {

@@ -135,20 +135,32 @@ class table_iterator {
   // without moving, when the step needs a read: then co_await next() /
   // prev(). Scans call these so that a step costs a function call, not a
   // coroutine frame.
-  bool try_next();
+  bool try_next() {  // inline: this is the whole per-entry cost of a scan
+    if (!valid()) return true;
+    if (data_.at_last()) return try_next_block();
+    data_.next();
+    if (data_.corrupted()) [[unlikely]]
+      fail_entry();
+    return true;
+  }
   bool try_prev();
 
  private:
   friend class table_reader;
   explicit table_iterator(const table_reader& table);
   // Loads data block block_index_; false (iterator invalid) on error or past either end.
-  boost::asio::awaitable<bool> enter_block();
+  boost::asio::awaitable<bool> enter_block(bool forward);
   boost::asio::awaitable<void> skip_empty_blocks_forward();
   boost::asio::awaitable<void> skip_empty_blocks_backward();
   void fail(std::error_code ec, std::string message);
-  // Makes `bytes` (data block `index`) the current block, positioned at its
-  // first entry; false (and failed) if the block is malformed.
-  bool adopt_block(std::size_t index, block_cache::block_ptr bytes);
+  // Makes `bytes` (data block `index`) the current block (unpositioned);
+  // false (and failed) if the block is malformed. Moving forward, it also
+  // looks up the next block in the cache and prefetches its first lines:
+  // blocks cached at different times lie scattered in memory, and a scan
+  // would otherwise stall on every block's first cache and TLB misses.
+  bool adopt_block(std::size_t index, block_cache::block_ptr bytes, bool forward);
+  // A malformed entry in the current block: fail with corruption.
+  void fail_entry();
   // try_next() across a block boundary, from the cache only.
   bool try_next_block();
 
@@ -166,6 +178,10 @@ class table_iterator {
   // try_next_block() missed the cache for this block: next() reads it
   // without looking again (so a miss is counted once).
   std::size_t missed_block_ = npos;
+  // The block after the current one, looked up ahead of time (forward
+  // moves only); ahead_bytes_ is null if it was not cached.
+  std::size_t ahead_index_ = npos;
+  block_cache::block_ptr ahead_bytes_;
   std::error_code error_;
   std::string message_;
 };
