@@ -1,75 +1,77 @@
-// quickstart — what Strata can do today, end to end in one process.
-//
-// Until the db lands (issue: "The db: awaitable API ..."), the main job is
-// the memtable on its own: several writer threads fill one lock-free table,
-// a snapshot is taken mid-way, the table seals itself at its entry limit and
-// hands over to a fresh one, and the frozen table is read back in order, as
-// a flush to disk would. Prints what it did and checks it as it goes; exits
-// non-zero if anything disagrees.
-#include <chrono>
-#include <cstdio>
+// examples/quickstart.cpp — open a db, write and read with co_await, reopen
+// it, print its stats. Run: bash scripts/run.sh (or build/examples/quickstart).
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_future.hpp>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include <fmt/format.h>
 
-#include "strata/memtable.hpp"
+#include "strata/db.hpp"
 
-int main() {
-  using namespace std::chrono;
-  strata::memtable::options opts;
-  opts.max_entries = 200'000;  // auto-seal here, as a store's write buffer would
-  auto table = strata::memtable::create(opts);
+namespace asio = boost::asio;
 
-  constexpr int writers = 2, per_writer = 100'000;
-  const auto start = steady_clock::now();
-  std::vector<std::thread> threads;
-  for (int w = 0; w < writers; ++w) {
-    threads.emplace_back([&table, w] {
-      for (int i = 0; i < per_writer; ++i) {
-        const std::string key = fmt::format("user:{:08}", i * writers + w);
-        if (!table->put(key, fmt::format("value of {}", key))) std::abort();
-      }
+asio::awaitable<void> writer(std::shared_ptr<strata::db> db, int w) {
+  for (int i = 0; i < 2000; ++i) co_await db->put(fmt::format("key:{}:{}", w, i), "value");
+}
+
+// Runs n writers concurrently and waits for all of them (the timer is just
+// an event to wait on: the last writer to finish cancels it).
+asio::awaitable<void> run_writers(std::shared_ptr<strata::db> db, int n) {
+  auto executor = co_await asio::this_coro::executor;
+  asio::steady_timer all_done(executor, asio::steady_timer::time_point::max());
+  int running = n;
+  for (int w = 0; w < n; ++w) {
+    asio::co_spawn(executor, writer(db, w), [&](std::exception_ptr) {
+      if (--running == 0) all_done.cancel();
     });
   }
-  std::this_thread::sleep_for(milliseconds(5));
-  const auto snap = table->snapshot();  // a point in time, mid-run
-  for (auto& t : threads) t.join();
-  const double secs = duration<double>(steady_clock::now() - start).count();
+  co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
+}
 
-  fmt::print("inserted {} entries from {} threads in {:.3f} s ({:.2f} M puts/s)\n", table->size(), writers, secs,
-             static_cast<double>(table->size()) / secs / 1e6);
-  fmt::print("auto-sealed at {} entries: {}\n", opts.max_entries, table->is_sealed());
-  fmt::print("memory: {:.1f} MiB used of {:.1f} MiB reserved ({:.0f}% utilised), avg key {:.0f} B, value {:.0f} B\n",
-             table->memory_usage() / 1048576.0, table->memory_reserved() / 1048576.0, table->memory_utilization() * 100,
-             table->avg_key_size(), table->avg_value_size());
+asio::awaitable<void> demo(std::string path) {
+  auto executor = co_await asio::this_coro::executor;
 
-  std::size_t at_snapshot = 0;
-  for (auto e : table->entries({.snapshot = snap})) at_snapshot += e.sequence <= snap;
-  fmt::print("snapshot at sequence {} sees exactly {} entries\n", snap, at_snapshot);
-  if (at_snapshot != snap) return 1;
+  auto db = co_await strata::db::open(executor, path, {});
+  co_await db->put("hello", "world");
+  co_await db->put("answer", "42", {.sync = true});  // on disk before this returns
 
-  auto [frozen, fresh, error] = table->seal();
-  if (error) return 1;
-  if (auto ec = table->try_put("late", "write"); ec != strata::errc::sealed) return 1;
-  fresh->put("user:new", "lands in the fresh table");
-  fmt::print("sealed: frozen table keeps {} entries; fresh table continues at sequence {}\n", frozen->size(),
-             fresh->get("user:new").sequence);
+  strata::write_batch batch;  // all or nothing, visible at once
+  batch.put("user:1", "ada");
+  batch.put("user:2", "grace");
+  batch.erase("hello");
+  co_await db->write(batch);
 
-  auto c = frozen->new_cursor();
-  c.seek("user:00150000");
-  fmt::print("cursor seek(\"user:00150000\") -> {} = {}\n", c.key(), c.value());
-  c.prev();
-  fmt::print("cursor prev()                 -> {} = {}\n", c.key(), c.value());
+  // 16 concurrent writers: their WAL appends share group commits.
+  co_await run_writers(db, 16);
 
-  std::string previous;
-  std::size_t flushed = 0;
-  for (auto e : frozen->entries()) {  // what a flush to an SST would write
-    if (!previous.empty() && !(previous < e.key)) return 1;
-    previous = e.key;
-    ++flushed;
-  }
-  fmt::print("flush pass read {} entries in key order\n", flushed);
-  return flushed == frozen->size() ? 0 : 1;
+  auto hello = co_await db->get("hello");
+  auto ada = co_await db->get("user:1");
+  fmt::print("hello -> {}, user:1 -> {}\n", hello ? *hello : "(erased)", ada.value_or("?"));
+  const strata::db_stats s = db->stats();
+  fmt::print("{} puts in {} WAL writes ({:.1f} per group commit)\n", s.puts, s.wal_groups, s.wal_mean_group_size);
+  co_await db->close();
+
+  // Reopen: everything acknowledged comes back from the write-ahead log.
+  auto again = co_await strata::db::open(executor, path, {});
+  auto answer = co_await again->get("answer");
+  fmt::print("reopened: {} WAL records replayed, answer -> {}\n\nstats before reopening:\n{}",
+             again->stats().recovered_records, answer.value_or("?"), to_string(s));
+  co_await again->close();
+}
+
+int main() {
+  const char* tmp = std::getenv("TMPDIR");
+  const std::string path = std::string(tmp != nullptr ? tmp : "/tmp") + "/strata-quickstart";
+  std::filesystem::remove_all(path);
+  asio::io_context ctx;
+  auto done = asio::co_spawn(ctx, demo(path), asio::use_future);
+  ctx.run();
+  done.get();  // rethrows if the demo failed
+  std::filesystem::remove_all(path);
+  return 0;
 }

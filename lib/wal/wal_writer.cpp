@@ -23,9 +23,9 @@ wal_writer::wal_writer(io::io_engine& engine, asio::any_io_executor executor, st
 
 wal_writer::~wal_writer() = default;
 
-std::unique_ptr<wal_writer> wal_writer::create(io::io_engine& engine, asio::any_io_executor executor, std::string dir,
+std::shared_ptr<wal_writer> wal_writer::create(io::io_engine& engine, asio::any_io_executor executor, std::string dir,
                                                std::uint64_t number, writer_options options, std::error_code& ec) {
-  std::unique_ptr<wal_writer> w(new wal_writer(engine, std::move(executor), std::move(dir), options));
+  std::shared_ptr<wal_writer> w(new wal_writer(engine, std::move(executor), std::move(dir), options));
   w->file_ = io::file::open(engine, log_file_name(w->dir_, number), {.create = true, .exclusive = true}, ec);
   if (ec) return nullptr;
   w->number_ = number;
@@ -54,18 +54,8 @@ void complete(wal_writer::append_handler handler, std::error_code ec) { handler.
 }  // namespace
 
 void wal_writer::push(pending p, asio::any_io_executor loop_executor) {
-  std::unique_lock lock(mu_);
-  if (failed_) {
-    const auto ec = failed_;
-    lock.unlock();
-    complete(std::move(p.handler), ec);
-    return;
-  }
-  queue_.push_back(std::move(p));
-  if (loop_running_) return;  // the running loop will pick it up
-  loop_running_ = true;
-  lock.unlock();
-  start_loop(std::move(loop_executor));
+  auto nothing = [] {};
+  push(std::move(p), std::move(loop_executor), nothing);
 }
 
 void wal_writer::fail(std::vector<pending>& group, std::error_code ec, std::string message) {
@@ -107,7 +97,7 @@ asio::awaitable<std::error_code> wal_writer::rotate() {
   co_return std::error_code{};
 }
 
-asio::awaitable<void> wal_writer::run_groups(wal_writer* w) {
+asio::awaitable<void> wal_writer::run_groups(std::shared_ptr<wal_writer> w) {
   std::vector<pending> group;
   for (;;) {
     group.clear();
@@ -174,7 +164,7 @@ asio::awaitable<void> wal_writer::run_groups(wal_writer* w) {
 }
 
 void wal_writer::start_loop(asio::any_io_executor loop_executor) {
-  asio::co_spawn(loop_executor, run_groups(this), asio::detached);
+  asio::co_spawn(loop_executor, run_groups(shared_from_this()), asio::detached);
 }
 
 }  // namespace strata::wal

@@ -14,8 +14,10 @@
 // every log but the newest is complete and durable.
 //
 // Thread safety: async_append from any thread. The payload must stay valid
-// until the append completes. Destroy the writer only when no append is in
-// flight (async_flush waits for that).
+// until the append completes. Lifetime: the writer is shared; a running
+// group loop holds a reference, so dropping the last outside reference
+// after the final append (or async_flush) completed is safe even while the
+// loop is still winding down. The io_engine must outlive the loop.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -52,13 +54,13 @@ struct writer_stats {
 
 std::string log_file_name(const std::string& dir, std::uint64_t number);
 
-class wal_writer {
+class wal_writer : public std::enable_shared_from_this<wal_writer> {
  public:
   using append_handler = io::deferred_completion;
 
   // Creates <dir>/<number>.log (blocking: call from a background executor).
   // The group loop runs on `executor`.
-  static std::unique_ptr<wal_writer> create(io::io_engine& engine, boost::asio::any_io_executor executor,
+  static std::shared_ptr<wal_writer> create(io::io_engine& engine, boost::asio::any_io_executor executor,
                                             std::string dir, std::uint64_t number, writer_options options,
                                             std::error_code& ec);
   ~wal_writer();
@@ -69,6 +71,21 @@ class wal_writer {
         [this, payload, sync](auto handler) {
           auto ex = loop_executor_for(handler);
           push({payload, sync, false, append_handler(std::move(handler))}, std::move(ex));
+        },
+        token);
+  }
+
+  // async_append that calls prepare() under the writer's queue lock, just
+  // before the record is queued (and not at all if the writer has failed).
+  // The db assigns a batch's sequence numbers there, so that log order and
+  // sequence order always agree. prepare must be quick and must not throw
+  // or call into the writer; it may rewrite the payload's bytes in place.
+  template <typename Prepare, typename Token>
+  auto async_append_prepared(std::string_view payload, bool sync, Prepare prepare, Token&& token) {
+    return boost::asio::async_initiate<Token, void(std::error_code)>(
+        [this, payload, sync, prepare = std::move(prepare)](auto handler) mutable {
+          auto ex = loop_executor_for(handler);
+          push({payload, sync, false, append_handler(std::move(handler))}, std::move(ex), prepare);
         },
         token);
   }
@@ -113,9 +130,25 @@ class wal_writer {
     }
   }
   void push(pending p, boost::asio::any_io_executor loop_executor);
+  template <typename Prepare>
+  void push(pending p, boost::asio::any_io_executor loop_executor, Prepare& prepare) {
+    std::unique_lock lock(mu_);
+    if (failed_) {
+      const auto ec = failed_;
+      lock.unlock();
+      p.handler.complete(ec);
+      return;
+    }
+    prepare();
+    queue_.push_back(std::move(p));
+    if (loop_running_) return;  // the running loop will pick it up
+    loop_running_ = true;
+    lock.unlock();
+    start_loop(std::move(loop_executor));
+  }
   void start_loop(boost::asio::any_io_executor loop_executor);
   // The group-commit loop; one runs at a time (loop_running_).
-  static boost::asio::awaitable<void> run_groups(wal_writer* w);
+  static boost::asio::awaitable<void> run_groups(std::shared_ptr<wal_writer> w);
   // Fails `group` and every queued append with ec; the writer stays failed.
   void fail(std::vector<pending>& group, std::error_code ec, std::string message);
   // Syncs the current file if needed and switches to the next number

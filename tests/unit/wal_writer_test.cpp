@@ -75,7 +75,7 @@ struct wal_setup {
   testing::temp_dir dir;
   std::unique_ptr<io::io_engine> engine;
   asio::io_context ctx;
-  std::unique_ptr<wal::wal_writer> w;
+  std::shared_ptr<wal::wal_writer> w;
 };
 
 std::string record_for(int writer, int i, std::size_t size) {

@@ -1,0 +1,179 @@
+// strata/db.hpp — the store: an LSM-tree key-value db with an awaitable API.
+//
+//   auto db = co_await strata::db::open(executor, "/var/lib/app/db", {});
+//   co_await db->put("key", "value");
+//   std::optional<std::string> v = co_await db->get("key");
+//   co_await db->close();
+//
+// Every operation follows Asio's completion-token model. The default token
+// is use_awaitable (errors are thrown as boost::system::system_error); also
+// use_future, deferred, callbacks, and as_tuple(use_awaitable) for error
+// codes without exceptions. Completions run on the caller's associated
+// executor (the handler's), never on a Strata thread.
+//
+// Status (issue 6, in progress): writes go through the WAL (group commit)
+// into the memtable; reads are served by the memtable; open recovers every
+// WAL into it. Flushing memtables to SSTables, the MANIFEST integration,
+// snapshots, backpressure and compaction are the next steps; until then
+// flush() and compact() complete with errc::not_supported, and a db whose
+// memtable reaches options::memtable_bytes refuses writes with
+// errc::out_of_memory (nothing is dropped). docs/db.md tracks what works.
+//
+// Thread safety: a db may be used from any number of threads and
+// coroutines at once. A batch is atomic: readers see all of it or none.
+// Keep the db (the shared_ptr) alive until close() completes.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/system/error_code.hpp>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "strata/detail/posted_handler.hpp"
+#include "strata/error.hpp"
+#include "strata/write_batch.hpp"
+
+namespace strata {
+
+struct options {
+  bool create_if_missing = true;   // RocksDB's default is false; see docs/db.md
+  bool error_if_exists = false;
+  // The write buffer: writes beyond it fail with out_of_memory until
+  // flushing lands (in progress, see the header comment).
+  std::size_t memtable_bytes = std::size_t{256} << 20;
+  bool wal = true;                           // off: writes are lost on any crash
+  std::uint64_t wal_file_bytes = 64u << 20;  // a log past this size continues in a new file
+  // A damaged record in the middle of a WAL: fail open (true) or drop the
+  // damaged bytes and go on (false). A torn tail is never an error.
+  bool error_on_corrupt_wal = true;
+  unsigned background_threads = 2;
+  bool force_io_fallback = false;  // thread-pool I/O instead of io_uring (tests)
+};
+
+struct write_options {
+  // true: complete only once the write is on disk (fdatasync, shared by the
+  // whole commit group). false: once it is in the OS page cache (survives a
+  // process crash, not a power cut) — RocksDB's meaning.
+  bool sync = false;
+};
+
+struct read_options {};
+
+struct db_stats {
+  std::uint64_t puts = 0, erases = 0, batches = 0, gets = 0, get_hits = 0;
+  std::uint64_t user_bytes_written = 0;  // keys + values as given
+  std::uint64_t wal_bytes_written = 0, wal_groups = 0, wal_syncs = 0;
+  double wal_mean_group_size = 0;
+  std::uint64_t last_sequence = 0;  // newest visible
+  std::uint64_t memtable_entries = 0, memtable_bytes = 0;
+  std::uint64_t recovered_records = 0;  // WAL records replayed at open
+};
+
+// One `name=value` line per field, for logs and tools.
+std::string to_string(const db_stats& s);
+
+class db_impl;
+
+class db {
+ public:
+  using executor_type = boost::asio::any_io_executor;
+  using default_token = boost::asio::use_awaitable_t<>;
+  static constexpr std::size_t max_key_bytes = 64u << 10;
+  static constexpr std::size_t max_value_bytes = 256u << 20;
+
+  // Creates or recovers the db in `path`. Completion: (error_code,
+  // std::shared_ptr<db>). busy if another db has it open; invalid_argument
+  // for create_if_missing / error_if_exists conflicts; corruption for damaged
+  // files; the message of the error names the file.
+  template <typename Token = default_token>
+  static auto open(executor_type executor, std::string path, options opts, Token&& token = {}) {
+    return boost::asio::async_initiate<Token, void(boost::system::error_code, std::shared_ptr<db>)>(
+        [](auto handler, executor_type ex, std::string p, options o) {
+          start_open(std::move(ex), std::move(p), o,
+                     detail::posted_handler<boost::system::error_code, std::shared_ptr<db>>(std::move(handler)));
+        },
+        token, std::move(executor), std::move(path), opts);
+  }
+
+  template <typename Token = default_token>
+  auto put(std::string_view key, std::string_view value, write_options wo = {}, Token&& token = {}) {
+    write_batch b;
+    b.put(key, value);
+    return write(std::move(b), wo, std::forward<Token>(token));
+  }
+  template <typename Token = default_token>
+  auto erase(std::string_view key, write_options wo = {}, Token&& token = {}) {
+    write_batch b;
+    b.erase(key);
+    return write(std::move(b), wo, std::forward<Token>(token));
+  }
+  // All of the batch or none of it; readers see it at once.
+  template <typename Token = default_token>
+  auto write(write_batch batch, write_options wo = {}, Token&& token = {}) {
+    return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
+        [this](auto handler, write_batch b, write_options w) {
+          start_write(std::move(b), w, detail::posted_handler<boost::system::error_code>(std::move(handler)));
+        },
+        token, std::move(batch), wo);
+  }
+  // Completion: (error_code, std::optional<std::string>): nullopt if absent.
+  template <typename Token = default_token>
+  auto get(std::string_view key, read_options ro = {}, Token&& token = {}) {
+    return boost::asio::async_initiate<Token, void(boost::system::error_code, std::optional<std::string>)>(
+        [this](auto handler, std::string k, read_options r) {
+          start_get(std::move(k), r,
+                    detail::posted_handler<boost::system::error_code, std::optional<std::string>>(std::move(handler)));
+        },
+        token, std::string(key), ro);
+  }
+  // Waits for writes in flight, syncs the WAL, closes files and releases
+  // the LOCK. Later operations complete with errc::closed.
+  template <typename Token = default_token>
+  auto close(Token&& token = {}) {
+    return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
+        [this](auto handler) { start_close(detail::posted_handler<boost::system::error_code>(std::move(handler))); },
+        token);
+  }
+  // Memtable to an L0 table: not yet (errc::not_supported, see above).
+  template <typename Token = default_token>
+  auto flush(Token&& token = {}) {
+    return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
+        [this](auto handler) { start_flush(detail::posted_handler<boost::system::error_code>(std::move(handler))); },
+        token);
+  }
+
+  db_stats stats() const;
+  const std::string& path() const noexcept;
+  // The message of this db's most recent failed operation ("" if none).
+  std::string last_error() const;
+
+  ~db();
+  db(const db&) = delete;
+  db& operator=(const db&) = delete;
+
+ private:
+  explicit db(std::unique_ptr<db_impl> impl);
+  friend class db_impl;
+
+  static void start_open(executor_type ex, std::string path, options opts,
+                         detail::posted_handler<boost::system::error_code, std::shared_ptr<db>> handler);
+  void start_write(write_batch batch, write_options wo, detail::posted_handler<boost::system::error_code> handler);
+  void start_get(std::string key, read_options ro,
+                 detail::posted_handler<boost::system::error_code, std::optional<std::string>> handler);
+  void start_close(detail::posted_handler<boost::system::error_code> handler);
+  void start_flush(detail::posted_handler<boost::system::error_code> handler);
+
+  std::unique_ptr<db_impl> impl_;
+};
+
+// Error codes say what kind of failure; these say which file and why
+// ("corruption in /d/000004.log at offset 7: checksum mismatch"), for logs.
+// The message of the most recent failed db::open in this process ("" if none).
+std::string last_open_error();
+
+}  // namespace strata
