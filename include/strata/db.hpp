@@ -11,13 +11,14 @@
 // codes without exceptions. Completions run on the caller's associated
 // executor (the handler's), never on a Strata thread.
 //
-// Status (issue 6, in progress): writes go through the WAL (group commit)
-// into the memtable; reads are served by the memtable; open recovers every
-// WAL into it. Flushing memtables to SSTables, the MANIFEST integration,
-// snapshots, backpressure and compaction are the next steps; until then
-// flush() and compact() complete with errc::not_supported, and a db whose
-// memtable reaches options::memtable_bytes refuses writes with
-// errc::out_of_memory (nothing is dropped). docs/db.md tracks what works.
+// How it works: writes go to the write-ahead log (group commit) and then
+// into the active memtable; a full memtable is sealed, a fresh memtable and
+// WAL take over, and the sealed one is flushed to a level-0 table on the
+// background pool, recorded in the MANIFEST, and only then is its WAL
+// deleted. Reads look in the active memtable, the sealed ones newest first,
+// then the tables newest first. Status (issue 6, in progress): compaction,
+// snapshots, get_many and slowdown are not there yet; compact() completes
+// with errc::not_supported. docs/db.md has the details and the choices.
 //
 // Thread safety: a db may be used from any number of threads and
 // coroutines at once. A batch is atomic: readers see all of it or none.
@@ -41,17 +42,24 @@
 namespace strata {
 
 struct options {
-  bool create_if_missing = true;   // RocksDB's default is false; see docs/db.md
+  bool create_if_missing = true;  // RocksDB's default is false; see docs/db.md
   bool error_if_exists = false;
-  // The write buffer: writes beyond it fail with out_of_memory until
-  // flushing lands (in progress, see the header comment).
-  std::size_t memtable_bytes = std::size_t{256} << 20;
-  bool wal = true;                           // off: writes are lost on any crash
-  std::uint64_t wal_file_bytes = 64u << 20;  // a log past this size continues in a new file
+  // The write buffer: a memtable holding this many bytes is sealed and
+  // flushed; each memtable has its own WAL file.
+  std::size_t memtable_bytes = std::size_t{64} << 20;
+  // Sealed memtables waiting for their flush; at this many, writers wait
+  // (awaitably, no thread blocks) until a flush completes.
+  unsigned max_immutable_memtables = 2;
+  bool wal = true;  // off: unflushed writes are lost on any crash or close
   // A damaged record in the middle of a WAL: fail open (true) or drop the
   // damaged bytes and go on (false). A torn tail is never an error.
   bool error_on_corrupt_wal = true;
   unsigned background_threads = 2;
+  // Tables.
+  std::size_t block_size = 4096;
+  int bits_per_key = 10;          // bloom filter; 0 = none
+  bool compress_tables = false;   // lz4 on data blocks
+  std::size_t block_cache_bytes = std::size_t{64} << 20;
   bool force_io_fallback = false;  // thread-pool I/O instead of io_uring (tests)
 };
 
@@ -67,10 +75,15 @@ struct read_options {};
 struct db_stats {
   std::uint64_t puts = 0, erases = 0, batches = 0, gets = 0, get_hits = 0;
   std::uint64_t user_bytes_written = 0;  // keys + values as given
-  std::uint64_t wal_bytes_written = 0, wal_groups = 0, wal_syncs = 0;
+  std::uint64_t wal_bytes_written = 0, wal_groups = 0, wal_syncs = 0;  // the active WAL's
   double wal_mean_group_size = 0;
   std::uint64_t last_sequence = 0;  // newest visible
-  std::uint64_t memtable_entries = 0, memtable_bytes = 0;
+  std::uint64_t memtable_entries = 0, memtable_bytes = 0;  // the active memtable
+  std::uint64_t immutable_memtables = 0;
+  std::uint64_t flushes = 0, flush_bytes = 0;  // tables written by flushes
+  std::uint64_t l0_files = 0, table_files = 0, table_bytes = 0;
+  std::uint64_t stalls = 0;  // writes that waited for a flush
+  std::uint64_t block_cache_hits = 0, block_cache_misses = 0;
   std::uint64_t recovered_records = 0;  // WAL records replayed at open
 };
 
@@ -139,7 +152,8 @@ class db {
         [this](auto handler) { start_close(detail::posted_handler<boost::system::error_code>(std::move(handler))); },
         token);
   }
-  // Memtable to an L0 table: not yet (errc::not_supported, see above).
+  // Seals the active memtable (if it holds anything) and completes once it
+  // and every memtable sealed before it are flushed to tables.
   template <typename Token = default_token>
   auto flush(Token&& token = {}) {
     return boost::asio::async_initiate<Token, void(boost::system::error_code)>(

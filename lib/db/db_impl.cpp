@@ -1,18 +1,28 @@
 #include "db/db_impl.hpp"
 
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/use_future.hpp>
+#include <algorithm>
 #include <filesystem>
+#include <limits>
+#include <set>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "db/file_names.hpp"
+#include "db/posix_sync.hpp"
+#include "sst/internal_key.hpp"
+#include "sst/table_writer.hpp"
 #include "wal/wal_recovery.hpp"
 
 namespace strata {
 
 namespace asio = boost::asio;
+using db_internal::table_file;
 
 namespace {
 
@@ -41,15 +51,54 @@ std::vector<memtable::batch_op> ops_of(const write_batch& batch) {
   return ops;
 }
 
+// Runs an awaitable to completion on the calling (background) thread: the
+// io layer posts its completions to this private context, which we run.
+template <typename T>
+T run_here(asio::awaitable<T> aw) {
+  asio::io_context ctx;
+  auto result = asio::co_spawn(ctx, std::move(aw), asio::use_future);
+  ctx.run();
+  return result.get();
+}
+
+// Every version in the memtable, in internal-key order, into one table.
+asio::awaitable<std::error_code> write_table(const memtable& mem, io::file& file, sst::table_options topts,
+                                             table_file& meta) {
+  sst::table_file_writer writer(file, topts);
+  auto cursor = mem.new_cursor({.snapshot = std::nullopt, .all_versions = true, .include_deletions = true});
+  cursor.seek_to_first();
+  bool first = true;
+  std::string key;
+  while (cursor.valid()) {
+    const memtable::entry e = cursor.current();
+    key = sst::make_internal_key(e.key, e.sequence, e.type);
+    if (auto ec = co_await writer.add(key, e.value)) co_return ec;
+    if (first) {
+      meta.smallest = key;
+      meta.smallest_sequence = e.sequence;
+      meta.largest_sequence = e.sequence;
+      first = false;
+    }
+    meta.smallest_sequence = std::min(meta.smallest_sequence, e.sequence);
+    meta.largest_sequence = std::max(meta.largest_sequence, e.sequence);
+    cursor.next();
+  }
+  meta.largest = key;
+  co_return co_await writer.finish();
+}
+
 }  // namespace
 
 std::string to_string(const db_stats& s) {
   return fmt::format(
       "puts={}\nerases={}\nbatches={}\ngets={}\nget_hits={}\nuser_bytes_written={}\nwal_bytes_written={}\n"
       "wal_groups={}\nwal_syncs={}\nwal_mean_group_size={:.2f}\nlast_sequence={}\nmemtable_entries={}\n"
-      "memtable_bytes={}\nrecovered_records={}\n",
+      "memtable_bytes={}\nimmutable_memtables={}\nflushes={}\nflush_bytes={}\nl0_files={}\ntable_files={}\n"
+      "table_bytes={}\nstalls={}\nblock_cache_hits={}\nblock_cache_misses={}\nrecovered_records={}\n",
       s.puts, s.erases, s.batches, s.gets, s.get_hits, s.user_bytes_written, s.wal_bytes_written, s.wal_groups,
-      s.wal_syncs, s.wal_mean_group_size, s.last_sequence, s.memtable_entries, s.memtable_bytes, s.recovered_records);
+      s.wal_syncs, s.wal_mean_group_size, s.last_sequence, s.memtable_entries, s.memtable_bytes,
+      s.immutable_memtables, s.flushes, s.flush_bytes, s.l0_files, s.table_files, s.table_bytes, s.stalls,
+      s.block_cache_hits, s.block_cache_misses, s.recovered_records);
 }
 
 std::string last_open_error() {
@@ -60,25 +109,56 @@ std::string last_open_error() {
 struct db_impl::pending_write {
   write_batch batch;
   error_handler handler;
-  sequence_number first = 0;  // 0 until reserved
+  bool sync = false;
+  std::shared_ptr<mem_state> state;  // set when queued
+  sequence_number first = 0;         // 0 until reserved
 };
 
 db_impl::db_impl(std::string path, options opts)
     : path_(std::move(path)),
       options_(opts),
       engine_(io::make_io_engine({.force_fallback = opts.force_io_fallback})),
+      cache_(std::max<std::size_t>(opts.block_cache_bytes, 1)),
       background_(opts.background_threads == 0 ? 1 : opts.background_threads),
       versions_(path_) {}
 
 db_impl::~db_impl() {
-  wal_.reset();  // no append may be in flight: db.hpp requires close() or quiescence first
-  background_.join();
+  background_.join();  // flushes and WAL loops in flight finish first
+  std::lock_guard lock(mu_);
+  active_.reset();
+  sealed_.clear();
+  spare_wal_.reset();
+  tables_.clear();
+}
+
+std::error_code db_impl::open_table_file(std::uint64_t number, std::shared_ptr<open_table>& out,
+                                         std::string& message) {
+  auto t = std::make_shared<open_table>();
+  std::error_code ec;
+  const std::string name = db_internal::table_file_name(path_, number);
+  t->file = io::file::open(*engine_, name, {.read_only = true}, ec);
+  if (ec) {
+    message = fmt::format("open {}: {}", name, ec.message());
+    return ec;
+  }
+  std::uint64_t size = 0;
+  if (auto sec = t->file->size(size)) {
+    message = t->file->last_error();
+    return sec;
+  }
+  auto opened = run_here(sst::table_reader::open(*t->file, size, &cache_));
+  if (opened.error) {
+    message = opened.message;
+    return opened.error;
+  }
+  t->reader = std::move(opened.table);
+  out = std::move(t);
+  return {};
 }
 
 std::error_code db_impl::recover(std::string& message) {
   std::error_code fs_ec;
-  const bool existed = std::filesystem::is_directory(path_, fs_ec);
-  if (!existed) {
+  if (!std::filesystem::is_directory(path_, fs_ec)) {
     if (!options_.create_if_missing) {
       message = fmt::format("{}: no such db (create_if_missing is off)", path_);
       return errc::invalid_argument;
@@ -100,8 +180,7 @@ std::error_code db_impl::recover(std::string& message) {
       message = fmt::format("{}: not a strata db (create_if_missing is off)", path_);
       return errc::invalid_argument;
     }
-    ec = versions_.create(message);
-    if (ec) return ec;
+    if ((ec = versions_.create(message))) return ec;
   } else if (ec) {
     return ec;
   } else if (options_.error_if_exists) {
@@ -109,10 +188,19 @@ std::error_code db_impl::recover(std::string& message) {
     return errc::invalid_argument;
   }
 
-  memtable::options mo;
-  mo.huge_pages = false;
-  mem_ = memtable::create(mo);
-  // Replay every log from the recorded log number on, oldest first.
+  // The live tables.
+  const auto version = versions_.current();
+  for (const auto& level : version->levels) {
+    for (const auto& f : level) {
+      std::shared_ptr<open_table> t;
+      if ((ec = open_table_file(f.number, t, message))) return ec;
+      tables_[f.number] = std::move(t);
+    }
+  }
+
+  // Replay every log from the recorded log number on, oldest first, into
+  // one memtable, which is then flushed like any sealed memtable.
+  auto recovered = memtable::create();
   auto logs = wal::list_logs(path_, ec);
   if (ec) {
     message = fmt::format("list {}: {}", path_, ec.message());
@@ -133,8 +221,7 @@ std::error_code db_impl::recover(std::string& message) {
       return dec;
     }
     if (batch.count() == 0) return {};
-    const auto ops = ops_of(batch);
-    if (auto ins = mem_->insert_batch(batch.sequence(), ops)) {
+    if (auto ins = recovered->insert_batch(batch.sequence(), ops_of(batch))) {
       message = fmt::format("replaying {}: {}", wal::log_file_name(path_, log_number), ins.message());
       return ins;
     }
@@ -148,17 +235,48 @@ std::error_code db_impl::recover(std::string& message) {
   }
   recovered_records_ = replayed.records;
   versions_.set_last_sequence(last);
-  mem_->publish(last);
+  recovered->publish(last);
   sequences_ = std::make_unique<detail::sequence_publisher>(last + 1);
+
+  auto active = std::make_shared<mem_state>();
+  active->mem = memtable::create();
   if (options_.wal) {
-    const std::uint64_t number = versions_.new_file_number();
-    wal_ = wal::wal_writer::create(*engine_, background_.get_executor(), path_, number,
-                                   {.max_file_bytes = options_.wal_file_bytes}, ec);
-    if (ec) {
-      message = fmt::format("create {}: {}", wal::log_file_name(path_, number), ec.message());
-      return ec;
+    for (auto* target : {&active->wal, &spare_wal_}) {
+      const std::uint64_t number = versions_.new_file_number();
+      // One WAL per memtable: the writer never rotates on its own (its
+      // numbers would collide with the version set's).
+      *target = wal::wal_writer::create(*engine_, background_.get_executor(), path_, number,
+                                        {.max_file_bytes = std::numeric_limits<std::uint64_t>::max()}, ec);
+      if (ec) {
+        message = fmt::format("create {}: {}", wal::log_file_name(path_, number), ec.message());
+        return ec;
+      }
+      (target == &active->wal ? active->log_number : spare_wal_number_) = number;
     }
   }
+  std::lock_guard lock(mu_);
+  if (!recovered->empty()) {
+    auto state = std::make_shared<mem_state>();
+    state->mem = std::move(recovered);
+    state->log_number = live.empty() ? active->log_number : live.front();
+    state->sealed = true;
+    sealed_.push_back(std::move(state));
+  }
+  active_ = std::move(active);
+  // Leftovers: tables a crash left unrecorded, temp files, obsolete logs.
+  std::set<std::uint64_t> live_tables;
+  for (const auto& level : version->levels) {
+    for (const auto& f : level) live_tables.insert(f.number);
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(path_, fs_ec)) {
+    std::uint64_t number = 0;
+    const auto kind = db_internal::parse_file_name(entry.path().filename().string(), number);
+    const bool obsolete = (kind == db_internal::file_kind::table && live_tables.count(number) == 0) ||
+                          kind == db_internal::file_kind::temp ||
+                          (kind == db_internal::file_kind::log && number < versions_.log_number());
+    if (obsolete) std::filesystem::remove(entry.path(), fs_ec);
+  }
+  maybe_schedule_flush_locked();
   return {};
 }
 
@@ -172,88 +290,288 @@ std::string db_impl::last_error() const {
   return last_error_;
 }
 
-void db_impl::write(write_batch batch, write_options wo, asio::any_io_executor caller, error_handler handler) {
-  std::error_code invalid;
+// ---- writes ----
+
+void db_impl::write(write_batch batch, write_options wo, error_handler handler) {
+  bool invalid = false;
   std::uint64_t puts = 0, erases = 0, bytes = 0;
   const auto malformed = batch.for_each([&](bool is_put, std::string_view key, std::string_view value) {
-    if (key.size() > db::max_key_bytes || value.size() > db::max_value_bytes) invalid = errc::invalid_argument;
+    invalid = invalid || key.size() > db::max_key_bytes || value.size() > db::max_value_bytes;
     (is_put ? puts : erases) += 1;
     bytes += key.size() + value.size();
   });
   if (malformed || invalid) {
-    set_error(malformed ? "malformed write batch"
+    set_error(malformed ? std::string("malformed write batch")
                         : fmt::format("key over {} bytes or value over {} bytes", db::max_key_bytes,
                                       db::max_value_bytes));
     handler.complete(to_boost(errc::invalid_argument));
     return;
   }
-  {
-    std::lock_guard lock(mu_);
-    if (closing_ || closed_) {
-      handler.complete(to_boost(errc::closed));
-      return;
-    }
-    if (mem_->memory_usage() >= options_.memtable_bytes) {
-      last_error_ = fmt::format("memtable full ({} bytes) and flushing is not implemented yet", mem_->memory_usage());
-      handler.complete(to_boost(errc::out_of_memory));
-      return;
-    }
-    ++writes_in_flight_;
-  }
   puts_.fetch_add(puts, std::memory_order_relaxed);
   erases_.fetch_add(erases, std::memory_order_relaxed);
   batches_.fetch_add(1, std::memory_order_relaxed);
   user_bytes_.fetch_add(bytes, std::memory_order_relaxed);
-  if (batch.count() == 0) {
-    handler.complete({});
-    finish_write();
+  submit(std::make_shared<pending_write>(pending_write{std::move(batch), std::move(handler), wo.sync, nullptr, 0}));
+}
+
+void db_impl::submit(const std::shared_ptr<pending_write>& w) {
+  std::unique_lock lock(mu_);
+  std::error_code refuse;
+  if (closing_ || closed_) refuse = errc::closed;
+  if (!refuse && background_error_) refuse = background_error_;
+  if (refuse) {
+    lock.unlock();
+    w->handler.complete(to_boost(refuse));
     return;
   }
-  auto w = std::make_shared<pending_write>(pending_write{std::move(batch), std::move(handler)});
-  if (!wal_) {
+  if (w->batch.count() == 0) {
+    lock.unlock();
+    w->handler.complete({});
+    return;
+  }
+  if (active_->mem->memory_usage() >= options_.memtable_bytes) {
+    // Backpressure: wait for a flush to make room (or for the spare WAL).
+    if (sealed_.size() >= std::max(1u, options_.max_immutable_memtables) || !rotate_locked()) {
+      ++stalls_;
+      stalled_.push_back([this, w] { submit(w); });
+      return;
+    }
+  }
+  auto state = active_;
+  ++state->writes_in_flight;
+  w->state = state;
+  if (!state->wal) {
     w->first = sequences_->reserve(w->batch.count());
     w->batch.set_sequence(w->first);
+    lock.unlock();
     apply(w, {});
     return;
   }
-  // The continuation runs on the caller's executor (the WAL's group loop
-  // then runs there too: a lone writer pays two thread hops, not four).
-  if (!caller) caller = background_.get_executor();
   auto* raw = w.get();
-  wal_->async_append_prepared(
-      raw->batch.rep(), wo.sync,
+  // Under mu_: sequence order = WAL order, across memtable rotations too.
+  state->wal->async_append_prepared(
+      raw->batch.rep(), raw->sync,
       [this, raw] {
         raw->first = sequences_->reserve(raw->batch.count());
         raw->batch.set_sequence(raw->first);  // in place: the queued payload view stays valid
       },
-      asio::bind_executor(std::move(caller), [this, w](std::error_code ec) { apply(w, ec); }));
+      asio::bind_executor(background_.get_executor(), [this, w](std::error_code ec) { apply(w, ec); }));
 }
 
 void db_impl::apply(const std::shared_ptr<pending_write>& w, std::error_code ec) {
   const std::uint32_t count = w->batch.count();
-  if (!ec) {
-    const auto ops = ops_of(w->batch);
-    ec = mem_->insert_batch(w->first, ops);  // validated and room checked: only a bug fails here
-  }
+  if (!ec) ec = w->state->mem->insert_batch(w->first, ops_of(w->batch));  // validated: only a bug fails here
   if (w->first != 0) {
     // Complete the range even on failure (abandoned), or later ranges
     // would never become visible.
     sequences_->complete(w->first, count);
-    mem_->publish(sequences_->published());
+    w->state->mem->publish(sequences_->published());
   }
-  if (ec) set_error(fmt::format("write failed: {}", wal_ ? wal_->last_error() : ec.message()));
-  w->handler.complete(to_boost(ec));
-  finish_write();
-}
-
-void db_impl::finish_write() {
-  bool close_now = false;
   {
     std::lock_guard lock(mu_);
-    --writes_in_flight_;
-    close_now = closing_ && writes_in_flight_ == 0 && !closed_;
+    if (ec) {
+      // The WAL writer is failed for good: no later write may be acknowledged.
+      if (!background_error_) background_error_ = ec;
+      last_error_ = fmt::format("write failed: {}", w->state->wal ? w->state->wal->last_error() : ec.message());
+    }
+    --w->state->writes_in_flight;
+    maybe_schedule_flush_locked();
+    finish_close_if_idle_locked();
   }
-  if (close_now) asio::post(background_, [this] { finish_close(); });
+  w->handler.complete(to_boost(ec));
+}
+
+bool db_impl::rotate_locked() {
+  if (options_.wal && !spare_wal_) {
+    if (!spare_wal_pending_) {
+      spare_wal_pending_ = true;
+      asio::post(background_, [this] { prepare_spare_wal(); });
+    }
+    return false;
+  }
+  active_->sealed = true;
+  sealed_.push_back(active_);
+  auto fresh = std::make_shared<mem_state>();
+  fresh->mem = memtable::create();
+  if (options_.wal) {
+    fresh->wal = std::move(spare_wal_);
+    fresh->log_number = spare_wal_number_;
+    spare_wal_pending_ = true;
+    asio::post(background_, [this] { prepare_spare_wal(); });
+  }
+  active_ = std::move(fresh);
+  maybe_schedule_flush_locked();
+  return true;
+}
+
+void db_impl::prepare_spare_wal() {
+  std::uint64_t number = 0;
+  {
+    std::lock_guard lock(versions_mu_);
+    number = versions_.new_file_number();
+  }
+  std::error_code ec;
+  auto wal = wal::wal_writer::create(*engine_, background_.get_executor(), path_, number,
+                                     {.max_file_bytes = std::numeric_limits<std::uint64_t>::max()}, ec);
+  std::vector<std::function<void()>> wake;
+  {
+    std::lock_guard lock(mu_);
+    spare_wal_pending_ = false;
+    if (ec) {
+      if (!background_error_) background_error_ = ec;
+      last_error_ = fmt::format("create {}: {}", wal::log_file_name(path_, number), ec.message());
+    } else {
+      spare_wal_ = std::move(wal);
+      spare_wal_number_ = number;
+    }
+    wake_stalled_locked(wake);
+    finish_close_if_idle_locked();
+  }
+  for (auto& f : wake) f();
+}
+
+void db_impl::wake_stalled_locked(std::vector<std::function<void()>>& out) { out.swap(stalled_); }
+
+// ---- flush ----
+
+void db_impl::maybe_schedule_flush_locked() {
+  if (flush_running_ || closing_ || closed_ || sealed_.empty() || background_error_) return;
+  if (sealed_.front()->writes_in_flight > 0) return;  // its last writes have not landed yet
+  flush_running_ = true;
+  asio::post(background_, [this] { run_flush(); });
+}
+
+void db_impl::run_flush() {
+  std::shared_ptr<mem_state> s;
+  std::uint64_t next_log = 0;
+  {
+    std::lock_guard lock(mu_);
+    s = sealed_.front();
+    next_log = sealed_.size() > 1 ? sealed_[1]->log_number : active_->log_number;
+  }
+  std::string message;
+  std::error_code ec;
+  table_file meta;
+  std::shared_ptr<open_table> table;
+  if (!s->mem->empty()) {
+    {
+      std::lock_guard lock(versions_mu_);
+      meta.number = versions_.new_file_number();
+    }
+    const std::string name = db_internal::table_file_name(path_, meta.number);
+    auto file = io::file::open(*engine_, name, {.create = true, .truncate = true}, ec);
+    if (ec) {
+      message = fmt::format("create {}: {}", name, ec.message());
+    } else {
+      const sst::table_options topts{.block_size = options_.block_size,
+                                     .bits_per_key = options_.bits_per_key,
+                                     .data_compression =
+                                         options_.compress_tables ? sst::compression::lz4 : sst::compression::none};
+      ec = run_here(write_table(*s->mem, *file, topts, meta));
+      if (ec) message = fmt::format("writing {}: {}", name, file->last_error().empty() ? ec.message() : file->last_error());
+      if (!ec && (ec = file->size(meta.size))) message = file->last_error();
+      if (!ec) ec = db_internal::sync_dir(path_, message);  // the new name is durable before the MANIFEST names it
+    }
+    if (!ec) ec = open_table_file(meta.number, table, message);
+  }
+  if (!ec) {
+    db_internal::version_edit edit;
+    if (table) edit.added = {{0, meta}};
+    if (options_.wal) edit.log_number = next_log;  // this memtable's WAL is no longer needed
+    std::lock_guard lock(versions_mu_);
+    versions_.set_last_sequence(std::max(meta.largest_sequence, sequences_->published()));
+    ec = versions_.log_and_apply(edit, message);
+  }
+  after_flush(s, ec, message, table, meta);
+}
+
+void db_impl::after_flush(const std::shared_ptr<mem_state>& flushed, std::error_code ec, std::string message,
+                          std::shared_ptr<open_table> table, const table_file& meta) {
+  std::vector<std::function<void()>> wake;
+  std::vector<flush_waiter> done;
+  std::uint64_t obsolete_below = 0;
+  {
+    std::lock_guard lock(mu_);
+    flush_running_ = false;
+    if (ec) {
+      // Read-only from now on; the memtable stays readable and its WAL stays on disk.
+      if (!background_error_) background_error_ = ec;
+      last_error_ = fmt::format("flush failed: {}", message);
+      done.swap(flush_waiters_);
+    } else {
+      if (table) tables_[meta.number] = std::move(table);
+      sealed_.pop_front();  // after the table is readable: a read sees one or the other, or both
+      ++flushes_;
+      flush_bytes_ += meta.size;
+      for (auto it = flush_waiters_.begin(); it != flush_waiters_.end();) {
+        const bool still_waiting = std::find(sealed_.begin(), sealed_.end(), it->until) != sealed_.end();
+        if (still_waiting) {
+          ++it;
+        } else {
+          done.push_back(std::move(*it));
+          it = flush_waiters_.erase(it);
+        }
+      }
+      obsolete_below = versions_.log_number();
+    }
+    wake_stalled_locked(wake);
+    maybe_schedule_flush_locked();
+    finish_close_if_idle_locked();
+  }
+  (void)flushed;
+  if (obsolete_below != 0 && options_.wal) {
+    std::error_code lec;
+    for (const auto n : wal::list_logs(path_, lec)) {
+      if (n < obsolete_below) std::filesystem::remove(wal::log_file_name(path_, n), lec);
+    }
+  }
+  for (auto& w : done) w.handler.complete(to_boost(ec));
+  for (auto& f : wake) f();
+}
+
+void db_impl::flush(error_handler handler) {
+  std::unique_lock lock(mu_);
+  std::error_code refuse = closing_ || closed_ ? std::error_code(errc::closed) : background_error_;
+  if (refuse) {
+    lock.unlock();
+    handler.complete(to_boost(refuse));
+    return;
+  }
+  if (!active_->mem->empty() && !rotate_locked()) {
+    // No spare WAL yet: try again once it is there.
+    auto h = std::make_shared<error_handler>(std::move(handler));
+    stalled_.push_back([this, h] { flush(std::move(*h)); });
+    return;
+  }
+  if (sealed_.empty()) {
+    lock.unlock();
+    handler.complete({});
+    return;
+  }
+  flush_waiters_.push_back({sealed_.back(), std::move(handler)});
+  maybe_schedule_flush_locked();
+}
+
+// ---- reads ----
+
+db_impl::read_view db_impl::view_for(std::string_view key) const {
+  read_view v;
+  std::lock_guard lock(mu_);
+  v.snapshot = sequences_->published();
+  v.mems.push_back(active_);
+  for (auto it = sealed_.rbegin(); it != sealed_.rend(); ++it) v.mems.push_back(*it);
+  const auto version = versions_.current();
+  for (const auto& f : version->levels[0]) {  // newest first
+    if (const auto t = tables_.find(f.number); t != tables_.end()) v.tables.push_back(t->second);
+  }
+  for (int level = 1; level < db_internal::num_levels; ++level) {
+    for (const auto& f : version->levels[static_cast<std::size_t>(level)]) {
+      if (key < sst::user_key_of(f.smallest) || key > sst::user_key_of(f.largest)) continue;
+      if (const auto t = tables_.find(f.number); t != tables_.end()) v.tables.push_back(t->second);
+      break;  // disjoint ranges: at most one file per level
+    }
+  }
+  return v;
 }
 
 void db_impl::get(std::string key, read_options, get_handler handler) {
@@ -265,17 +583,58 @@ void db_impl::get(std::string key, read_options, get_handler handler) {
     }
   }
   gets_.fetch_add(1, std::memory_order_relaxed);
-  const auto found = mem_->get(key, sequences_->published());
-  std::optional<std::string> value;
-  if (found.found()) {
-    get_hits_.fetch_add(1, std::memory_order_relaxed);
-    value.emplace(found.value);
+  auto view = view_for(key);
+  auto answer = [this](get_handler& h, std::optional<std::string> value) {
+    if (value) get_hits_.fetch_add(1, std::memory_order_relaxed);
+    h.complete({}, std::move(value));
+  };
+  for (const auto& m : view.mems) {
+    const auto found = m->mem->get(key, view.snapshot);
+    if (found.found()) return answer(handler, std::string(found.value));
+    if (found.deleted()) return answer(handler, std::nullopt);
   }
-  handler.complete({}, std::move(value));
+  for (std::size_t i = 0; i < view.tables.size(); ++i) {
+    sst::table_lookup out;
+    if (!view.tables[i]->reader->try_get(key, view.snapshot, out)) {
+      // A block must be read: continue as a coroutine on the pool.
+      auto h = std::make_shared<get_handler>(std::move(handler));
+      asio::co_spawn(
+          background_,
+          [this, view = std::move(view), i, key = std::move(key)]() -> asio::awaitable<sst::table_lookup> {
+            sst::table_lookup last;
+            for (std::size_t j = i; j < view.tables.size(); ++j) {
+              last = co_await view.tables[j]->reader->get(key, view.snapshot);
+              if (last.error || last.status != sst::table_lookup::state::absent) co_return last;
+            }
+            co_return last;
+          },
+          [this, h, answer](std::exception_ptr e, sst::table_lookup r) {
+            if (e || r.error) {
+              if (!e) set_error(r.message);
+              h->complete(to_boost(e ? std::error_code(errc::io_error) : r.error), std::nullopt);
+              return;
+            }
+            answer(*h, r.status == sst::table_lookup::state::found ? std::optional<std::string>(std::move(r.value))
+                                                                  : std::nullopt);
+          });
+      return;
+    }
+    if (out.error) {
+      set_error(out.message);
+      handler.complete(to_boost(out.error), std::nullopt);
+      return;
+    }
+    if (out.status == sst::table_lookup::state::found) return answer(handler, std::move(out.value));
+    if (out.status == sst::table_lookup::state::deleted) return answer(handler, std::nullopt);
+  }
+  answer(handler, std::nullopt);
 }
 
+// ---- close ----
+
 void db_impl::close(error_handler handler) {
-  bool now = false;
+  std::vector<std::function<void()>> refused;
+  std::vector<flush_waiter> waiters;
   {
     std::lock_guard lock(mu_);
     if (closing_ || closed_) {
@@ -284,33 +643,50 @@ void db_impl::close(error_handler handler) {
     }
     closing_ = true;
     close_handler_ = std::move(handler);
-    now = writes_in_flight_ == 0;
+    refused.swap(stalled_);         // they will see closing_ and complete with `closed`
+    if (!flush_running_) waiters.swap(flush_waiters_);  // a flush that never starts
+    finish_close_if_idle_locked();
   }
-  if (now) asio::post(background_, [this] { finish_close(); });
+  for (auto& w : waiters) w.handler.complete(to_boost(errc::closed));
+  for (auto& f : refused) f();
+}
+
+void db_impl::finish_close_if_idle_locked() {
+  if (!closing_ || closed_ || close_started_ || flush_running_ || spare_wal_pending_) return;
+  if (active_ && active_->writes_in_flight > 0) return;
+  for (const auto& s : sealed_) {
+    if (s->writes_in_flight > 0) return;
+  }
+  close_started_ = true;
+  asio::post(background_, [this] { finish_close(); });
 }
 
 void db_impl::finish_close() {
-  if (wal_) {
-    // No write is in flight: one last fdatasync makes every acknowledged
-    // write durable; the log is closed when it completes.
-    wal_->async_flush(asio::bind_executor(background_.get_executor(), [this](std::error_code ec) {
-      wal_.reset();
-      close_done(ec);
-    }));
-    return;
+  std::shared_ptr<wal::wal_writer> wal;
+  {
+    std::lock_guard lock(mu_);
+    if (active_) wal = active_->wal;
   }
-  close_done({});
+  if (!wal) return close_done({});
+  // Nothing is in flight: one last fdatasync makes every acknowledged write durable.
+  wal->async_flush(asio::bind_executor(background_.get_executor(), [this](std::error_code ec) { close_done(ec); }));
 }
 
 void db_impl::close_done(std::error_code ec) {
-  lock_.release();
   error_handler handler;
+  std::vector<flush_waiter> waiters;
   {
     std::lock_guard lock(mu_);
     closed_ = true;
+    if (active_) active_->wal.reset();
+    for (auto& s : sealed_) s->wal.reset();
+    spare_wal_.reset();
     handler = std::move(close_handler_);
+    waiters.swap(flush_waiters_);
     if (ec) last_error_ = fmt::format("closing: final WAL sync failed: {}", ec.message());
   }
+  lock_.release();
+  for (auto& w : waiters) w.handler.complete(to_boost(errc::closed));
   handler.complete(to_boost(ec));
 }
 
@@ -322,19 +698,31 @@ db_stats db_impl::stats() const {
   s.gets = gets_.load(std::memory_order_relaxed);
   s.get_hits = get_hits_.load(std::memory_order_relaxed);
   s.user_bytes_written = user_bytes_.load(std::memory_order_relaxed);
-  if (wal_) {
-    const auto w = wal_->stats();
-    s.wal_bytes_written = w.bytes;
-    s.wal_groups = w.groups;
-    s.wal_syncs = w.syncs;
-    s.wal_mean_group_size = w.mean_group_size();
-  }
-  s.last_sequence = sequences_ ? sequences_->published() : 0;
-  if (mem_) {
-    s.memtable_entries = mem_->size();
-    s.memtable_bytes = mem_->memory_usage();
-  }
   s.recovered_records = recovered_records_;
+  const auto cache = cache_.get_stats();
+  s.block_cache_hits = cache.hits;
+  s.block_cache_misses = cache.misses;
+  const auto version = versions_.current();
+  s.l0_files = version->levels[0].size();
+  s.table_files = version->file_count();
+  for (int level = 0; level < db_internal::num_levels; ++level) s.table_bytes += version->level_bytes(level);
+  std::lock_guard lock(mu_);
+  s.last_sequence = sequences_ ? sequences_->published() : 0;
+  if (active_) {
+    s.memtable_entries = active_->mem->size();
+    s.memtable_bytes = active_->mem->memory_usage();
+    if (active_->wal) {
+      const auto w = active_->wal->stats();
+      s.wal_bytes_written = w.bytes;
+      s.wal_groups = w.groups;
+      s.wal_syncs = w.syncs;
+      s.wal_mean_group_size = w.mean_group_size();
+    }
+  }
+  s.immutable_memtables = sealed_.size();
+  s.flushes = flushes_;
+  s.flush_bytes = flush_bytes_;
+  s.stalls = stalls_;
   return s;
 }
 
@@ -366,7 +754,7 @@ void db::start_open(executor_type, std::string path, options opts,
 }
 
 void db::start_write(write_batch batch, write_options wo, detail::posted_handler<boost::system::error_code> handler) {
-  impl_->write(std::move(batch), wo, {}, std::move(handler));
+  impl_->write(std::move(batch), wo, std::move(handler));
 }
 
 void db::start_get(std::string key, read_options ro,
@@ -375,10 +763,7 @@ void db::start_get(std::string key, read_options ro,
 }
 
 void db::start_close(detail::posted_handler<boost::system::error_code> handler) { impl_->close(std::move(handler)); }
-
-void db::start_flush(detail::posted_handler<boost::system::error_code> handler) {
-  handler.complete(to_boost(errc::not_supported));
-}
+void db::start_flush(detail::posted_handler<boost::system::error_code> handler) { impl_->flush(std::move(handler)); }
 
 db_stats db::stats() const { return impl_->stats(); }
 const std::string& db::path() const noexcept { return impl_->path(); }

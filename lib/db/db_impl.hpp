@@ -1,30 +1,57 @@
 // db/db_impl.hpp — what strata::db does, behind its templates.
 //
-// Write path: validate → reserve sequence numbers and queue the batch in
-// the WAL under the WAL's queue lock (so log order = sequence order; see
-// wal_writer::async_append_prepared) → group commit → insert into the
-// memtable → complete the range in the sequence publisher, which makes it
-// visible once every lower range is in (a reader never sees half a batch,
-// nor a batch before an earlier one) → complete the caller.
-// Read path: the memtable at the published sequence.
-// Open: lock, MANIFEST (version_set), replay every WAL at or after the
-// recorded log number into the memtable, start a new WAL.
+// State. The active memtable and its WAL (a mem_state); sealed memtables
+// waiting for their flush (oldest first), each still backed by its own WAL
+// file; the live tables (version_set's current version) opened in a table
+// map; the sequence publisher.
 //
+// Write path, under mu_: pick the active mem_state (rotating first if its
+// memtable is full: seal it, take the spare WAL, start a fresh memtable),
+// then queue the batch in that state's WAL, reserving its sequence numbers
+// inside the WAL's queue lock (wal_writer::async_append_prepared). Because
+// both happen under mu_, sequence order = WAL order, and every sequence in
+// a sealed memtable is below every sequence in the one after it. When the
+// group commit completes: insert into that state's memtable, complete the
+// range in the publisher (visible once every lower range is in: a reader
+// never sees half a batch), complete the caller.
+//
+// Flush (background pool, one at a time, oldest sealed memtable first):
+// once its writes have all landed, write the memtable's versions to a new
+// table, fdatasync it and the directory, log the edit (the table added,
+// log number = the next memtable's WAL) to the MANIFEST, open the table,
+// drop the memtable, delete the WAL files below the log number. A failure
+// puts the db in the read-only error state: writes fail, reads work, the
+// WAL is kept, nothing acknowledged is lost.
+//
+// Read path: the active memtable, the sealed ones newest first, then L0
+// tables newest first, then levels 1+ by key range, at the published
+// sequence; the first version found wins and a tombstone ends the search.
+// Tables answer without suspending when their blocks are cached
+// (table_reader::try_get); otherwise the rest of the search continues as a
+// coroutine on the background pool.
+//
+// Lock order: mu_, then versions_mu_, then a wal_writer's own lock.
 // Thread safety: every public member may be called from any thread.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <atomic>
+#include <deque>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "db/db_lock.hpp"
 #include "db/version_set.hpp"
 #include "io/io_engine.hpp"
 #include "memtable/publication.hpp"
+#include "sst/block_cache.hpp"
+#include "sst/table_reader.hpp"
 #include "strata/db.hpp"
 #include "strata/memtable.hpp"
 #include "wal/wal_writer.hpp"
@@ -35,7 +62,6 @@ class db_impl {
  public:
   using error_handler = detail::posted_handler<boost::system::error_code>;
   using get_handler = detail::posted_handler<boost::system::error_code, std::optional<std::string>>;
-  using open_handler = detail::posted_handler<boost::system::error_code, std::shared_ptr<db>>;
 
   db_impl(std::string path, options opts);
   ~db_impl();
@@ -43,8 +69,9 @@ class db_impl {
   // Blocking: runs on the background pool.
   std::error_code recover(std::string& message);
 
-  void write(write_batch batch, write_options wo, boost::asio::any_io_executor caller, error_handler handler);
+  void write(write_batch batch, write_options wo, error_handler handler);
   void get(std::string key, read_options ro, get_handler handler);
+  void flush(error_handler handler);
   void close(error_handler handler);
 
   db_stats stats() const;
@@ -53,29 +80,75 @@ class db_impl {
   boost::asio::any_io_executor background_executor() { return background_.get_executor(); }
 
  private:
+  // One memtable and the WAL file that backs it.
+  struct mem_state {
+    std::shared_ptr<memtable> mem;
+    std::shared_ptr<wal::wal_writer> wal;  // null with options::wal off, or once recovered
+    std::uint64_t log_number = 0;          // its WAL file: the oldest log it needs
+    std::uint64_t writes_in_flight = 0;    // guarded by mu_
+    bool sealed = false;                   // guarded by mu_
+  };
+  struct open_table {
+    std::unique_ptr<io::file> file;
+    std::unique_ptr<sst::table_reader> reader;
+  };
+  // What a read looks at, taken under mu_ and then used without it.
+  struct read_view {
+    std::vector<std::shared_ptr<mem_state>> mems;  // newest first
+    std::vector<std::shared_ptr<open_table>> tables;  // in search order
+    sequence_number snapshot = 0;
+  };
   struct pending_write;
+  struct flush_waiter {
+    std::shared_ptr<mem_state> until;  // complete once this one is flushed
+    error_handler handler;
+  };
+
+  void submit(const std::shared_ptr<pending_write>& w);  // (again, after a stall)
   void apply(const std::shared_ptr<pending_write>& w, std::error_code ec);
   void set_error(std::string message);
-  void finish_write();  // one fewer write in flight; finishes a pending close
-  void finish_close();
+  // mu_ held. Seals the active memtable and installs a fresh one with the
+  // spare WAL; false if there is no spare yet.
+  bool rotate_locked();
+  void prepare_spare_wal();                // background: creates the next WAL file
+  void maybe_schedule_flush_locked();      // mu_ held
+  void run_flush();                        // background
+  void after_flush(const std::shared_ptr<mem_state>& flushed, std::error_code ec, std::string message,
+                   std::shared_ptr<open_table> table, const db_internal::table_file& meta);
+  void wake_stalled_locked(std::vector<std::function<void()>>& out);
+  read_view view_for(std::string_view key) const;  // takes mu_
+  void finish_close_if_idle_locked();      // mu_ held
+  void finish_close();                     // background
   void close_done(std::error_code ec);
+  std::error_code open_table_file(std::uint64_t number, std::shared_ptr<open_table>& out, std::string& message);
 
   const std::string path_;
   const options options_;
   std::unique_ptr<io::io_engine> engine_;
+  sst::block_cache cache_;
   boost::asio::thread_pool background_;
   db_internal::db_lock lock_;
+  mutable std::mutex versions_mu_;  // guards versions_' non-const calls
   db_internal::version_set versions_;
-  std::shared_ptr<memtable> mem_;
   std::unique_ptr<detail::sequence_publisher> sequences_;
-  std::shared_ptr<wal::wal_writer> wal_;
 
-  mutable std::mutex mu_;  // guards the members below
+  mutable std::mutex mu_;  // guards everything below
+  std::shared_ptr<mem_state> active_;
+  std::deque<std::shared_ptr<mem_state>> sealed_;  // oldest first
+  std::shared_ptr<wal::wal_writer> spare_wal_;
+  std::uint64_t spare_wal_number_ = 0;
+  bool spare_wal_pending_ = false;
+  std::map<std::uint64_t, std::shared_ptr<open_table>> tables_;
+  bool flush_running_ = false;
+  std::vector<flush_waiter> flush_waiters_;
+  std::vector<std::function<void()>> stalled_;  // writes waiting for room
+  std::error_code background_error_;            // sticky: the db is read-only
   bool closing_ = false;
   bool closed_ = false;
-  std::uint64_t writes_in_flight_ = 0;
+  bool close_started_ = false;
   error_handler close_handler_;
   std::string last_error_;
+  std::uint64_t flushes_ = 0, flush_bytes_ = 0, stalls_ = 0;
 
   // Relaxed counters: statistics only.
   std::atomic<std::uint64_t> puts_{0}, erases_{0}, batches_{0}, gets_{0}, get_hits_{0}, user_bytes_{0};

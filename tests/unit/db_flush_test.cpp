@@ -1,0 +1,234 @@
+// strata::db with small memtables: rotation, flush to L0 tables, the
+// MANIFEST and WAL cleanup, reads through tables, backpressure, and a
+// model test of random operations with reopens and drops.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <string>
+
+#include "db/file_names.hpp"
+#include "strata/db.hpp"
+#include "temp_dir.hpp"
+
+namespace asio = boost::asio;
+using namespace strata;
+
+namespace {
+
+template <typename T>
+T run(asio::io_context& ctx, asio::awaitable<T> aw) {
+  auto fut = asio::co_spawn(ctx, std::move(aw), asio::use_future);
+  ctx.restart();
+  ctx.run();
+  return fut.get();
+}
+
+options small(std::size_t memtable_bytes = 64 << 10) {
+  options o;
+  o.memtable_bytes = memtable_bytes;
+  o.block_cache_bytes = 1 << 20;
+  return o;
+}
+
+std::shared_ptr<db> open_db(asio::io_context& ctx, const std::string& path, options o) {
+  return run(ctx, [&]() -> asio::awaitable<std::shared_ptr<db>> {
+    co_return co_await db::open(ctx.get_executor(), path, o);
+  }());
+}
+
+std::size_t count_files(const std::string& dir, db_internal::file_kind kind) {
+  std::size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    std::uint64_t number = 0;
+    n += db_internal::parse_file_name(e.path().filename().string(), number) == kind;
+  }
+  return n;
+}
+
+std::string value_for(int i, int version) { return "value-" + std::to_string(i) + "-" + std::to_string(version) + std::string(100, 'v'); }
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(db_flush)
+
+BOOST_AUTO_TEST_CASE(full_memtables_become_tables_and_old_logs_go) {
+  testing::temp_dir dir;
+  asio::io_context ctx;
+  const std::string path = dir.file("db");
+  auto d = open_db(ctx, path, small());
+  run(ctx, [&]() -> asio::awaitable<void> {
+    for (int i = 0; i < 5000; ++i) co_await d->put("key" + std::to_string(i), value_for(i, 1));
+    co_await d->flush();
+  }());
+  const auto s = d->stats();
+  BOOST_TEST(s.flushes >= 5u);
+  BOOST_TEST(s.l0_files == s.flushes);  // no compaction yet
+  BOOST_TEST(s.immutable_memtables == 0u);
+  BOOST_TEST(count_files(path, db_internal::file_kind::table) == s.table_files);
+  BOOST_TEST(count_files(path, db_internal::file_kind::log) <= 2u);  // the active WAL and the spare
+  const bool all = run(ctx, [&]() -> asio::awaitable<bool> {
+    for (int i = 0; i < 5000; ++i) {
+      auto v = co_await d->get("key" + std::to_string(i));
+      if (v != value_for(i, 1)) co_return false;
+    }
+    co_return !(co_await d->get("key-absent")).has_value();
+  }());
+  BOOST_TEST(all);
+  BOOST_TEST(d->stats().block_cache_hits + d->stats().block_cache_misses > 0u);
+  run(ctx, [&]() -> asio::awaitable<void> { co_await d->close(); }());
+  d.reset();
+  // Reopen: tables from the MANIFEST, nothing left to replay.
+  auto again = open_db(ctx, path, small());
+  BOOST_TEST(again->stats().recovered_records == 0u);
+  const bool still = run(ctx, [&]() -> asio::awaitable<bool> {
+    for (int i = 0; i < 5000; i += 7) {
+      auto v = co_await again->get("key" + std::to_string(i));
+      if (v != value_for(i, 1)) co_return false;
+    }
+    co_return true;
+  }());
+  BOOST_TEST(still);
+  run(ctx, [&]() -> asio::awaitable<void> { co_await again->close(); }());
+}
+
+BOOST_AUTO_TEST_CASE(newer_versions_and_tombstones_shadow_older_tables) {
+  testing::temp_dir dir;
+  asio::io_context ctx;
+  auto d = open_db(ctx, dir.file("db"), small(1 << 20));
+  const auto got = run(ctx, [&]() -> asio::awaitable<std::vector<std::optional<std::string>>> {
+    co_await d->put("a", "old");
+    co_await d->put("b", "old");
+    co_await d->put("c", "old");
+    co_await d->flush();  // table 1: a, b, c
+    co_await d->put("a", "new");
+    co_await d->erase("b");
+    co_await d->flush();  // table 2: a=new, b deleted
+    co_await d->erase("c");  // tombstone in the memtable over table 1
+    std::vector<std::optional<std::string>> out;
+    for (const char* k : {"a", "b", "c"}) out.push_back(co_await d->get(k));
+    co_return out;
+  }());
+  BOOST_TEST(got[0].value_or("?") == "new");
+  BOOST_TEST(!got[1].has_value());
+  BOOST_TEST(!got[2].has_value());
+  BOOST_TEST(d->stats().l0_files == 2u);
+  run(ctx, [&]() -> asio::awaitable<void> { co_await d->close(); }());
+}
+
+BOOST_AUTO_TEST_CASE(writers_wait_for_flushes_and_none_fail) {
+  testing::temp_dir dir;
+  asio::io_context ctx;
+  options o = small(16 << 10);
+  o.max_immutable_memtables = 1;
+  auto d = open_db(ctx, dir.file("db"), o);
+  std::atomic<int> failures{0};
+  for (int w = 0; w < 8; ++w) {
+    asio::co_spawn(
+        ctx,
+        [&, w]() -> asio::awaitable<void> {
+          for (int i = 0; i < 400; ++i) {
+            auto [ec] = co_await d->put("w" + std::to_string(w) + ":" + std::to_string(i), std::string(200, 'x'), {},
+                                        asio::as_tuple(asio::use_awaitable));
+            if (ec) failures.fetch_add(1);
+          }
+        },
+        asio::detached);
+  }
+  ctx.restart();
+  ctx.run();
+  BOOST_TEST(failures.load() == 0);
+  const auto s = d->stats();
+  BOOST_TEST(s.puts == 3200u);
+  BOOST_TEST(s.stalls > 0u);  // 3200 x 200 B through 16 KiB memtables, one sealed at a time
+  BOOST_TEST(s.flushes > 10u);
+  run(ctx, [&]() -> asio::awaitable<void> { co_await d->close(); }());
+}
+
+BOOST_AUTO_TEST_CASE(open_removes_leftovers) {
+  testing::temp_dir dir;
+  asio::io_context ctx;
+  const std::string path = dir.file("db");
+  auto d = open_db(ctx, path, small());
+  run(ctx, [&]() -> asio::awaitable<void> {
+    co_await d->put("k", "v");
+    co_await d->flush();
+    co_await d->close();
+  }());
+  d.reset();
+  std::ofstream(path + "/009999.sst") << "a table a crash left behind";
+  std::ofstream(path + "/009998.tmp") << "half a CURRENT";
+  auto again = open_db(ctx, path, small());
+  BOOST_TEST(!std::filesystem::exists(path + "/009999.sst"));
+  BOOST_TEST(!std::filesystem::exists(path + "/009998.tmp"));
+  BOOST_TEST(run(ctx, [&]() -> asio::awaitable<std::optional<std::string>> { co_return co_await again->get("k"); }())
+                 .value_or("?") == "v");
+  run(ctx, [&]() -> asio::awaitable<void> { co_await again->close(); }());
+}
+
+BOOST_AUTO_TEST_CASE(random_operations_match_a_model_across_reopens) {
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+    BOOST_TEST_CONTEXT("seed " << seed) {
+      testing::temp_dir dir;
+      asio::io_context ctx;
+      const std::string path = dir.file("db");
+      std::map<std::string, std::string> model;
+      std::mt19937_64 rng(seed);
+      auto d = open_db(ctx, path, small(32 << 10));
+      for (int round = 0; round < 6; ++round) {
+        const bool ok = run(ctx, [&]() -> asio::awaitable<bool> {
+          for (int i = 0; i < 600; ++i) {
+            const std::string k = "k" + std::to_string(rng() % 400);
+            const auto op = rng() % 20;
+            if (op < 10) {
+              const std::string v = std::to_string(rng()) + std::string(rng() % 200, 'p');
+              co_await d->put(k, v);
+              model[k] = v;
+            } else if (op < 13) {
+              co_await d->erase(k);
+              model.erase(k);
+            } else if (op < 15) {
+              write_batch b;
+              const std::string k2 = "k" + std::to_string(rng() % 400);
+              b.put(k, "batch");
+              b.erase(k2);
+              b.put(k2 + "x", "batch2");
+              co_await d->write(b);
+              model[k] = "batch";
+              model.erase(k2);
+              model[k2 + "x"] = "batch2";
+            } else if (op == 15) {
+              co_await d->flush();
+            } else {
+              auto v = co_await d->get(k);
+              const auto it = model.find(k);
+              if (v.has_value() != (it != model.end()) || (v && *v != it->second)) co_return false;
+            }
+          }
+          for (const auto& [k, v] : model) {
+            auto got = co_await d->get(k);
+            if (got != v) co_return false;
+          }
+          co_return true;
+        }());
+        BOOST_REQUIRE_MESSAGE(ok, "round " << round);
+        // Reopen: after close, or after a drop (a process crash for the page cache).
+        if (round % 2 == 0) run(ctx, [&]() -> asio::awaitable<void> { co_await d->close(); }());
+        d.reset();
+        d = open_db(ctx, path, small(32 << 10));
+      }
+      BOOST_TEST(d->stats().table_files > 0u);
+      run(ctx, [&]() -> asio::awaitable<void> { co_await d->close(); }());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
