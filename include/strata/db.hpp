@@ -57,8 +57,8 @@ struct options {
   unsigned background_threads = 2;
   // Tables.
   std::size_t block_size = 4096;
-  int bits_per_key = 10;          // bloom filter; 0 = none
-  bool compress_tables = false;   // lz4 on data blocks
+  int bits_per_key = 10;         // bloom filter; 0 = none
+  bool compress_tables = false;  // lz4 on data blocks
   std::size_t block_cache_bytes = std::size_t{64} << 20;
   bool force_io_fallback = false;  // thread-pool I/O instead of io_uring (tests)
 };
@@ -74,10 +74,10 @@ struct read_options {};
 
 struct db_stats {
   std::uint64_t puts = 0, erases = 0, batches = 0, gets = 0, get_hits = 0;
-  std::uint64_t user_bytes_written = 0;  // keys + values as given
+  std::uint64_t user_bytes_written = 0;                                // keys + values as given
   std::uint64_t wal_bytes_written = 0, wal_groups = 0, wal_syncs = 0;  // the active WAL's
   double wal_mean_group_size = 0;
-  std::uint64_t last_sequence = 0;  // newest visible
+  std::uint64_t last_sequence = 0;                         // newest visible
   std::uint64_t memtable_entries = 0, memtable_bytes = 0;  // the active memtable
   std::uint64_t immutable_memtables = 0;
   std::uint64_t flushes = 0, flush_bytes = 0;  // tables written by flushes

@@ -1,11 +1,11 @@
 #include "db/db_impl.hpp"
 
+#include <algorithm>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_future.hpp>
-#include <algorithm>
 #include <filesystem>
 #include <limits>
 #include <set>
@@ -96,9 +96,9 @@ std::string to_string(const db_stats& s) {
       "memtable_bytes={}\nimmutable_memtables={}\nflushes={}\nflush_bytes={}\nl0_files={}\ntable_files={}\n"
       "table_bytes={}\nstalls={}\nblock_cache_hits={}\nblock_cache_misses={}\nrecovered_records={}\n",
       s.puts, s.erases, s.batches, s.gets, s.get_hits, s.user_bytes_written, s.wal_bytes_written, s.wal_groups,
-      s.wal_syncs, s.wal_mean_group_size, s.last_sequence, s.memtable_entries, s.memtable_bytes,
-      s.immutable_memtables, s.flushes, s.flush_bytes, s.l0_files, s.table_files, s.table_bytes, s.stalls,
-      s.block_cache_hits, s.block_cache_misses, s.recovered_records);
+      s.wal_syncs, s.wal_mean_group_size, s.last_sequence, s.memtable_entries, s.memtable_bytes, s.immutable_memtables,
+      s.flushes, s.flush_bytes, s.l0_files, s.table_files, s.table_bytes, s.stalls, s.block_cache_hits,
+      s.block_cache_misses, s.recovered_records);
 }
 
 std::string last_open_error() {
@@ -131,8 +131,7 @@ db_impl::~db_impl() {
   tables_.clear();
 }
 
-std::error_code db_impl::open_table_file(std::uint64_t number, std::shared_ptr<open_table>& out,
-                                         std::string& message) {
+std::error_code db_impl::open_table_file(std::uint64_t number, std::shared_ptr<open_table>& out, std::string& message) {
   auto t = std::make_shared<open_table>();
   std::error_code ec;
   const std::string name = db_internal::table_file_name(path_, number);
@@ -301,9 +300,9 @@ void db_impl::write(write_batch batch, write_options wo, error_handler handler) 
     bytes += key.size() + value.size();
   });
   if (malformed || invalid) {
-    set_error(malformed ? std::string("malformed write batch")
-                        : fmt::format("key over {} bytes or value over {} bytes", db::max_key_bytes,
-                                      db::max_value_bytes));
+    set_error(malformed
+                  ? std::string("malformed write batch")
+                  : fmt::format("key over {} bytes or value over {} bytes", db::max_key_bytes, db::max_value_bytes));
     handler.complete(to_boost(errc::invalid_argument));
     return;
   }
@@ -463,12 +462,13 @@ void db_impl::run_flush() {
     if (ec) {
       message = fmt::format("create {}: {}", name, ec.message());
     } else {
-      const sst::table_options topts{.block_size = options_.block_size,
-                                     .bits_per_key = options_.bits_per_key,
-                                     .data_compression =
-                                         options_.compress_tables ? sst::compression::lz4 : sst::compression::none};
+      const sst::table_options topts{
+          .block_size = options_.block_size,
+          .bits_per_key = options_.bits_per_key,
+          .data_compression = options_.compress_tables ? sst::compression::lz4 : sst::compression::none};
       ec = run_here(write_table(*s->mem, *file, topts, meta));
-      if (ec) message = fmt::format("writing {}: {}", name, file->last_error().empty() ? ec.message() : file->last_error());
+      if (ec)
+        message = fmt::format("writing {}: {}", name, file->last_error().empty() ? ec.message() : file->last_error());
       if (!ec && (ec = file->size(meta.size))) message = file->last_error();
       if (!ec) ec = db_internal::sync_dir(path_, message);  // the new name is durable before the MANIFEST names it
     }
@@ -615,7 +615,7 @@ void db_impl::get(std::string key, read_options, get_handler handler) {
               return;
             }
             answer(*h, r.status == sst::table_lookup::state::found ? std::optional<std::string>(std::move(r.value))
-                                                                  : std::nullopt);
+                                                                   : std::nullopt);
           });
       return;
     }
@@ -643,7 +643,7 @@ void db_impl::close(error_handler handler) {
     }
     closing_ = true;
     close_handler_ = std::move(handler);
-    refused.swap(stalled_);         // they will see closing_ and complete with `closed`
+    refused.swap(stalled_);                             // they will see closing_ and complete with `closed`
     if (!flush_running_) waiters.swap(flush_waiters_);  // a flush that never starts
     finish_close_if_idle_locked();
   }

@@ -34,9 +34,9 @@
 // Thread safety: every public member may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <atomic>
 #include <deque>
 #include <functional>
 #include <map>
@@ -94,7 +94,7 @@ class db_impl {
   };
   // What a read looks at, taken under mu_ and then used without it.
   struct read_view {
-    std::vector<std::shared_ptr<mem_state>> mems;  // newest first
+    std::vector<std::shared_ptr<mem_state>> mems;     // newest first
     std::vector<std::shared_ptr<open_table>> tables;  // in search order
     sequence_number snapshot = 0;
   };
@@ -110,15 +110,15 @@ class db_impl {
   // mu_ held. Seals the active memtable and installs a fresh one with the
   // spare WAL; false if there is no spare yet.
   bool rotate_locked();
-  void prepare_spare_wal();                // background: creates the next WAL file
-  void maybe_schedule_flush_locked();      // mu_ held
-  void run_flush();                        // background
+  void prepare_spare_wal();            // background: creates the next WAL file
+  void maybe_schedule_flush_locked();  // mu_ held
+  void run_flush();                    // background
   void after_flush(const std::shared_ptr<mem_state>& flushed, std::error_code ec, std::string message,
                    std::shared_ptr<open_table> table, const db_internal::table_file& meta);
   void wake_stalled_locked(std::vector<std::function<void()>>& out);
   read_view view_for(std::string_view key) const;  // takes mu_
-  void finish_close_if_idle_locked();      // mu_ held
-  void finish_close();                     // background
+  void finish_close_if_idle_locked();              // mu_ held
+  void finish_close();                             // background
   void close_done(std::error_code ec);
   std::error_code open_table_file(std::uint64_t number, std::shared_ptr<open_table>& out, std::string& message);
 

@@ -6,8 +6,27 @@
 #include <algorithm>
 #include <cerrno>
 
+#if defined(__SANITIZE_THREAD__)
+extern "C" void __tsan_acquire(void* addr);
+extern "C" void __tsan_release(void* addr);
+#endif
+
 namespace strata::io {
 namespace {
+#if defined(__SANITIZE_THREAD__)
+// The kernel may map a new ring where a destroyed one was. munmap/mmap
+// order the two, but ThreadSanitizer cannot see that and reports the new
+// ring thread's SQE writes as racing with the old one's. Every ring's
+// teardown releases this token and every ring's setup acquires it, which
+// is the ordering the kernel provides.
+char ring_memory_reuse;
+void ring_mapped() noexcept { __tsan_acquire(&ring_memory_reuse); }
+void ring_unmapped() noexcept { __tsan_release(&ring_memory_reuse); }
+#else
+void ring_mapped() noexcept {}
+void ring_unmapped() noexcept {}
+#endif
+
 constexpr std::uint64_t wake_tag = 1;       // user_data of the eventfd read (no op lives at address 1)
 constexpr std::uint64_t sync_part_bit = 1;  // low bit set: the fdatasync half of a linked pair
 }  // namespace
@@ -22,6 +41,7 @@ std::unique_ptr<uring_engine> uring_engine::create(const engine_options& options
     return nullptr;  // the destructor releases only what was set up
   }
   engine->ring_ready_ = true;
+  ring_mapped();
   engine->cq_capacity_ = engine->ring_.cq.ring_entries;
   engine->event_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (engine->event_fd_ < 0) {
@@ -38,7 +58,10 @@ uring_engine::~uring_engine() {
     wake();
     thread_.join();
   }
-  if (ring_ready_) io_uring_queue_exit(&ring_);
+  if (ring_ready_) {
+    io_uring_queue_exit(&ring_);
+    ring_unmapped();
+  }
   if (event_fd_ >= 0) ::close(event_fd_);
 }
 

@@ -127,8 +127,9 @@ BOOST_AUTO_TEST_CASE(every_completion_token_works) {
   BOOST_TEST(d->get("k", {}, asio::use_future).get().value() == "future");
   // A plain callback, bound to the io_context: runs there.
   std::promise<bool> called;
-  d->put("k", "callback", {},
-         asio::bind_executor(ctx, [&](boost::system::error_code ec) { called.set_value(!ec && ctx.get_executor().running_in_this_thread()); }));
+  d->put("k", "callback", {}, asio::bind_executor(ctx, [&](boost::system::error_code ec) {
+           called.set_value(!ec && ctx.get_executor().running_in_this_thread());
+         }));
   BOOST_TEST(called.get_future().get());
   // A callback with no executor: still completes (on the db's pool), never inline.
   std::promise<std::optional<std::string>> got;
@@ -142,7 +143,8 @@ BOOST_AUTO_TEST_CASE(every_completion_token_works) {
   auto tuple_ok = asio::co_spawn(
       ctx,
       [&]() -> asio::awaitable<bool> {
-        auto [ec] = co_await d->put(std::string(db::max_key_bytes + 1, 'k'), "v", {}, asio::as_tuple(asio::use_awaitable));
+        auto [ec] =
+            co_await d->put(std::string(db::max_key_bytes + 1, 'k'), "v", {}, asio::as_tuple(asio::use_awaitable));
         co_await d->put("k", "default");
         co_return std_ec(ec) == errc::invalid_argument;
       },
@@ -198,7 +200,8 @@ BOOST_AUTO_TEST_CASE(bad_input_writes_nothing) {
   }());
   BOOST_TEST((result == errc::invalid_argument));
   BOOST_TEST(!d->last_error().empty());
-  const auto v = run(ctx, [&]() -> asio::awaitable<std::optional<std::string>> { co_return co_await d->get("fine"); }());
+  const auto v =
+      run(ctx, [&]() -> asio::awaitable<std::optional<std::string>> { co_return co_await d->get("fine"); }());
   BOOST_TEST(!v.has_value());
   BOOST_TEST(d->stats().last_sequence == 0u);
   close_db(ctx, d);
