@@ -120,7 +120,9 @@ db_impl::db_impl(std::string path, options opts)
       engine_(io::make_io_engine({.force_fallback = opts.force_io_fallback})),
       cache_(std::max<std::size_t>(opts.block_cache_bytes, 1)),
       background_(opts.background_threads == 0 ? 1 : opts.background_threads),
-      versions_(path_) {}
+      versions_(path_) {
+  if (auto* faults = test_fault_injector.load(std::memory_order_acquire)) engine_->set_fault_injector(faults);
+}
 
 db_impl::~db_impl() {
   background_.join();  // flushes and WAL loops in flight finish first
