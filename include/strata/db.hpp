@@ -16,9 +16,9 @@
 // WAL take over, and the sealed one is flushed to a level-0 table on the
 // background pool, recorded in the MANIFEST, and only then is its WAL
 // deleted. Reads look in the active memtable, the sealed ones newest first,
-// then the tables newest first. Status (issue 6, in progress): compaction,
-// snapshots, get_many and slowdown are not there yet; compact() completes
-// with errc::not_supported. docs/db.md has the details and the choices.
+// then the tables newest first. Status (issue 6, in progress): compaction
+// and the slowdown trigger are not there yet; compact() flushes and then
+// completes with errc::not_supported. docs/db.md has the details and the choices.
 //
 // Thread safety: a db may be used from any number of threads and
 // coroutines at once. A batch is atomic: readers see all of it or none.
@@ -34,6 +34,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "strata/detail/posted_handler.hpp"
 #include "strata/error.hpp"
@@ -70,7 +71,30 @@ struct write_options {
   bool sync = false;
 };
 
-struct read_options {};
+// A consistent point in the db's history: reads that carry it see exactly
+// the writes acknowledged before db::snapshot() returned (and no part of a
+// batch that was still landing). Holding one keeps the versions it sees
+// alive (once compaction exists, it will not drop them). Cheap: no I/O.
+// Thread-safe; may outlive the db (it then pins nothing).
+class snapshot {
+ public:
+  ~snapshot();
+  snapshot(const snapshot&) = delete;
+  snapshot& operator=(const snapshot&) = delete;
+  std::uint64_t sequence() const noexcept { return sequence_; }
+
+ private:
+  friend class db_impl;
+  struct registry;
+  snapshot(std::shared_ptr<registry> r, std::uint64_t sequence) : registry_(std::move(r)), sequence_(sequence) {}
+  std::shared_ptr<registry> registry_;
+  std::uint64_t sequence_;
+};
+
+struct read_options {
+  // Read at this snapshot; null: the newest visible state.
+  std::shared_ptr<const strata::snapshot> snapshot;
+};
 
 struct db_stats {
   std::uint64_t puts = 0, erases = 0, batches = 0, gets = 0, get_hits = 0;
@@ -144,6 +168,29 @@ class db {
         },
         token, std::string(key), ro);
   }
+  // All keys at one snapshot. Completion: (error_code,
+  // std::vector<std::optional<std::string>>), in the order of `keys`.
+  template <typename Token = default_token>
+  auto get_many(std::vector<std::string> keys, read_options ro = {}, Token&& token = {}) {
+    return boost::asio::async_initiate<Token, void(boost::system::error_code, std::vector<std::optional<std::string>>)>(
+        [this](auto handler, std::vector<std::string> k, read_options r) {
+          start_get_many(std::move(k), r,
+                         detail::posted_handler<boost::system::error_code, std::vector<std::optional<std::string>>>(
+                             std::move(handler)));
+        },
+        token, std::move(keys), ro);
+  }
+  // The newest visible state, pinned; pass it in read_options.
+  std::shared_ptr<const strata::snapshot> snapshot();
+
+  // Full compaction. Not available until leveled compaction lands (issue
+  // 7): flushes the memtables, then completes with errc::not_supported.
+  template <typename Token = default_token>
+  auto compact(Token&& token = {}) {
+    return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
+        [this](auto handler) { start_compact(detail::posted_handler<boost::system::error_code>(std::move(handler))); },
+        token);
+  }
   // Waits for writes in flight, syncs the WAL, closes files and releases
   // the LOCK. Later operations complete with errc::closed.
   template <typename Token = default_token>
@@ -179,6 +226,10 @@ class db {
   void start_write(write_batch batch, write_options wo, detail::posted_handler<boost::system::error_code> handler);
   void start_get(std::string key, read_options ro,
                  detail::posted_handler<boost::system::error_code, std::optional<std::string>> handler);
+  void start_get_many(
+      std::vector<std::string> keys, read_options ro,
+      detail::posted_handler<boost::system::error_code, std::vector<std::optional<std::string>>> handler);
+  void start_compact(detail::posted_handler<boost::system::error_code> handler);
   void start_close(detail::posted_handler<boost::system::error_code> handler);
   void start_flush(detail::posted_handler<boost::system::error_code> handler);
 

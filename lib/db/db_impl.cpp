@@ -106,6 +106,16 @@ std::string last_open_error() {
   return open_error;
 }
 
+struct snapshot::registry {
+  std::mutex mu;
+  std::multiset<std::uint64_t> live;  // guarded by mu
+};
+
+snapshot::~snapshot() {
+  std::lock_guard lock(registry_->mu);
+  registry_->live.erase(registry_->live.find(sequence_));
+}
+
 struct db_impl::pending_write {
   write_batch batch;
   error_handler handler;
@@ -120,7 +130,8 @@ db_impl::db_impl(std::string path, options opts)
       engine_(io::make_io_engine({.force_fallback = opts.force_io_fallback})),
       cache_(std::max<std::size_t>(opts.block_cache_bytes, 1)),
       background_(opts.background_threads == 0 ? 1 : opts.background_threads),
-      versions_(path_) {
+      versions_(path_),
+      snapshots_(std::make_shared<snapshot::registry>()) {
   if (auto* faults = test_fault_injector.load(std::memory_order_acquire)) engine_->set_fault_injector(faults);
 }
 
@@ -556,10 +567,26 @@ void db_impl::flush(error_handler handler) {
 
 // ---- reads ----
 
-db_impl::read_view db_impl::view_for(std::string_view key) const {
+sequence_number db_impl::read_sequence(const read_options& ro) const {
+  return ro.snapshot ? ro.snapshot->sequence() : sequences_->published();
+}
+
+std::shared_ptr<const snapshot> db_impl::take_snapshot() {
+  std::lock_guard lock(snapshots_->mu);
+  const sequence_number seq = sequences_->published();
+  snapshots_->live.insert(seq);
+  return std::shared_ptr<const snapshot>(new snapshot(snapshots_, seq));
+}
+
+sequence_number db_impl::oldest_snapshot() const {
+  std::lock_guard lock(snapshots_->mu);
+  return snapshots_->live.empty() ? sequences_->published() : *snapshots_->live.begin();
+}
+
+db_impl::read_view db_impl::view_for(std::string_view key, sequence_number snapshot) const {
   read_view v;
+  v.snapshot = snapshot;
   std::lock_guard lock(mu_);
-  v.snapshot = sequences_->published();
   v.mems.push_back(active_);
   for (auto it = sealed_.rbegin(); it != sealed_.rend(); ++it) v.mems.push_back(*it);
   const auto version = versions_.current();
@@ -576,7 +603,55 @@ db_impl::read_view db_impl::view_for(std::string_view key) const {
   return v;
 }
 
-void db_impl::get(std::string key, read_options, get_handler handler) {
+bool db_impl::search_without_reads(const read_view& v, std::string_view key, lookup_result& out,
+                                   std::size_t& from) const {
+  for (const auto& m : v.mems) {
+    const auto found = m->mem->get(key, v.snapshot);
+    if (found.found()) {
+      out.value.emplace(found.value);
+      return true;
+    }
+    if (found.deleted()) return true;
+  }
+  for (std::size_t i = 0; i < v.tables.size(); ++i) {
+    sst::table_lookup t;
+    if (!v.tables[i]->reader->try_get(key, v.snapshot, t)) {
+      from = i;
+      return false;
+    }
+    if (t.error) {
+      out.error = t.error;
+      out.message = std::move(t.message);
+      return true;
+    }
+    if (t.status == sst::table_lookup::state::found) {
+      out.value = std::move(t.value);
+      return true;
+    }
+    if (t.status == sst::table_lookup::state::deleted) return true;
+  }
+  return true;  // nowhere: absent
+}
+
+asio::awaitable<db_impl::lookup_result> db_impl::search_tables(read_view v, std::string key, std::size_t from) {
+  lookup_result out;
+  for (std::size_t i = from; i < v.tables.size(); ++i) {
+    auto t = co_await v.tables[i]->reader->get(key, v.snapshot);
+    if (t.error) {
+      out.error = t.error;
+      out.message = std::move(t.message);
+      co_return out;
+    }
+    if (t.status == sst::table_lookup::state::found) {
+      out.value = std::move(t.value);
+      co_return out;
+    }
+    if (t.status == sst::table_lookup::state::deleted) co_return out;
+  }
+  co_return out;
+}
+
+void db_impl::get(std::string key, read_options ro, get_handler handler) {
   {
     std::lock_guard lock(mu_);
     if (closing_ || closed_) {
@@ -585,51 +660,92 @@ void db_impl::get(std::string key, read_options, get_handler handler) {
     }
   }
   gets_.fetch_add(1, std::memory_order_relaxed);
-  auto view = view_for(key);
-  auto answer = [this](get_handler& h, std::optional<std::string> value) {
-    if (value) get_hits_.fetch_add(1, std::memory_order_relaxed);
-    h.complete({}, std::move(value));
+  auto finish = [this](get_handler& h, lookup_result r) {
+    if (r.error) {
+      set_error(std::move(r.message));
+      h.complete(to_boost(r.error), std::nullopt);
+      return;
+    }
+    if (r.value) get_hits_.fetch_add(1, std::memory_order_relaxed);
+    h.complete({}, std::move(r.value));
   };
-  for (const auto& m : view.mems) {
-    const auto found = m->mem->get(key, view.snapshot);
-    if (found.found()) return answer(handler, std::string(found.value));
-    if (found.deleted()) return answer(handler, std::nullopt);
-  }
-  for (std::size_t i = 0; i < view.tables.size(); ++i) {
-    sst::table_lookup out;
-    if (!view.tables[i]->reader->try_get(key, view.snapshot, out)) {
-      // A block must be read: continue as a coroutine on the pool.
-      auto h = std::make_shared<get_handler>(std::move(handler));
-      asio::co_spawn(
-          background_,
-          [this, view = std::move(view), i, key = std::move(key)]() -> asio::awaitable<sst::table_lookup> {
-            sst::table_lookup last;
-            for (std::size_t j = i; j < view.tables.size(); ++j) {
-              last = co_await view.tables[j]->reader->get(key, view.snapshot);
-              if (last.error || last.status != sst::table_lookup::state::absent) co_return last;
-            }
-            co_return last;
-          },
-          [this, h, answer](std::exception_ptr e, sst::table_lookup r) {
-            if (e || r.error) {
-              if (!e) set_error(r.message);
-              h->complete(to_boost(e ? std::error_code(errc::io_error) : r.error), std::nullopt);
-              return;
-            }
-            answer(*h, r.status == sst::table_lookup::state::found ? std::optional<std::string>(std::move(r.value))
-                                                                   : std::nullopt);
-          });
+  auto view = view_for(key, read_sequence(ro));
+  lookup_result result;
+  std::size_t from = 0;
+  if (search_without_reads(view, key, result, from)) return finish(handler, std::move(result));
+  // A block must be read: the rest of the search runs as a coroutine on the pool.
+  asio::co_spawn(background_, search_tables(std::move(view), std::move(key), from),
+                 [finish, h = std::move(handler)](std::exception_ptr e, lookup_result r) mutable {
+                   if (e) r.error = errc::io_error;
+                   finish(h, std::move(r));
+                 });
+}
+
+void db_impl::get_many(std::vector<std::string> keys, read_options ro, get_many_handler handler) {
+  {
+    std::lock_guard lock(mu_);
+    if (closing_ || closed_) {
+      handler.complete(to_boost(errc::closed), {});
       return;
     }
-    if (out.error) {
-      set_error(out.message);
-      handler.complete(to_boost(out.error), std::nullopt);
+  }
+  gets_.fetch_add(keys.size(), std::memory_order_relaxed);
+  const sequence_number seq = read_sequence(ro);  // one snapshot for every key
+  struct pending {
+    std::size_t index;
+    read_view view;
+    std::size_t from;
+  };
+  struct many_state {
+    std::vector<std::optional<std::string>> values;
+    lookup_result failed;
+  };
+  std::vector<std::optional<std::string>> values(keys.size());
+  std::vector<pending> reads;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    auto view = view_for(keys[i], seq);
+    lookup_result r;
+    std::size_t from = 0;
+    if (!search_without_reads(view, keys[i], r, from)) {
+      reads.push_back({i, std::move(view), from});
+      continue;
+    }
+    if (r.error) {
+      set_error(std::move(r.message));
+      handler.complete(to_boost(r.error), {});
       return;
     }
-    if (out.status == sst::table_lookup::state::found) return answer(handler, std::move(out.value));
-    if (out.status == sst::table_lookup::state::deleted) return answer(handler, std::nullopt);
+    values[i] = std::move(r.value);
   }
-  answer(handler, std::nullopt);
+  auto finish = [this](get_many_handler& h, std::vector<std::optional<std::string>> v, lookup_result failed) {
+    if (failed.error) {
+      set_error(std::move(failed.message));
+      h.complete(to_boost(failed.error), {});
+      return;
+    }
+    for (const auto& x : v) get_hits_.fetch_add(x.has_value(), std::memory_order_relaxed);
+    h.complete({}, std::move(v));
+  };
+  if (reads.empty()) return finish(handler, std::move(values), {});
+  auto st = std::make_shared<many_state>(many_state{std::move(values), {}});
+  // A function object (not an invoked lambda): co_spawn keeps it, and with
+  // it the captures, alive until the coroutine is done.
+  asio::co_spawn(
+      background_,
+      [st, reads = std::move(reads), keys = std::move(keys)]() mutable -> asio::awaitable<void> {
+        for (auto& p : reads) {
+          auto r = co_await search_tables(std::move(p.view), keys[p.index], p.from);
+          if (r.error) {
+            st->failed = std::move(r);
+            co_return;
+          }
+          st->values[p.index] = std::move(r.value);
+        }
+      },
+      [finish, st, h = std::move(handler)](std::exception_ptr e) mutable {
+        if (e && !st->failed.error) st->failed.error = errc::io_error;
+        finish(h, std::move(st->values), std::move(st->failed));
+      });
 }
 
 // ---- close ----
@@ -762,6 +878,23 @@ void db::start_write(write_batch batch, write_options wo, detail::posted_handler
 void db::start_get(std::string key, read_options ro,
                    detail::posted_handler<boost::system::error_code, std::optional<std::string>> handler) {
   impl_->get(std::move(key), ro, std::move(handler));
+}
+
+void db::start_get_many(
+    std::vector<std::string> keys, read_options ro,
+    detail::posted_handler<boost::system::error_code, std::vector<std::optional<std::string>>> handler) {
+  impl_->get_many(std::move(keys), ro, std::move(handler));
+}
+
+std::shared_ptr<const snapshot> db::snapshot() { return impl_->take_snapshot(); }
+
+void db::start_compact(detail::posted_handler<boost::system::error_code> handler) {
+  // Until leveled compaction exists: flush, then say clearly that the rest is not there.
+  auto h = std::make_shared<detail::posted_handler<boost::system::error_code>>(std::move(handler));
+  impl_->flush(
+      db_impl::error_handler(asio::bind_executor(impl_->background_executor(), [h](boost::system::error_code ec) {
+        h->complete(ec ? ec : to_boost(errc::not_supported));
+      })));
 }
 
 void db::start_close(detail::posted_handler<boost::system::error_code> handler) { impl_->close(std::move(handler)); }

@@ -62,6 +62,7 @@ class db_impl {
  public:
   using error_handler = detail::posted_handler<boost::system::error_code>;
   using get_handler = detail::posted_handler<boost::system::error_code, std::optional<std::string>>;
+  using get_many_handler = detail::posted_handler<boost::system::error_code, std::vector<std::optional<std::string>>>;
 
   // Test hook (tests/unit/fault_injection.hpp): installed on the io engine
   // of every db opened while it is set. Never set outside tests.
@@ -75,6 +76,11 @@ class db_impl {
 
   void write(write_batch batch, write_options wo, error_handler handler);
   void get(std::string key, read_options ro, get_handler handler);
+  void get_many(std::vector<std::string> keys, read_options ro, get_many_handler handler);
+  std::shared_ptr<const snapshot> take_snapshot();
+  // The oldest sequence a live snapshot pins (what compaction must keep
+  // visible), or the newest visible sequence if none is held.
+  sequence_number oldest_snapshot() const;
   void flush(error_handler handler);
   void close(error_handler handler);
 
@@ -102,6 +108,18 @@ class db_impl {
     std::vector<std::shared_ptr<open_table>> tables;  // in search order
     sequence_number snapshot = 0;
   };
+  // One key's answer.
+  struct lookup_result {
+    std::optional<std::string> value;
+    std::error_code error;
+    std::string message;
+  };
+  // The part of a lookup that needs no read: true with `out` set, or false
+  // with `from` = the table to continue at with search_tables().
+  bool search_without_reads(const read_view& v, std::string_view key, lookup_result& out, std::size_t& from) const;
+  static boost::asio::awaitable<lookup_result> search_tables(read_view v, std::string key, std::size_t from);
+  sequence_number read_sequence(const read_options& ro) const;
+  read_view view_for(std::string_view key, sequence_number snapshot) const;
   struct pending_write;
   struct flush_waiter {
     std::shared_ptr<mem_state> until;  // complete once this one is flushed
@@ -120,9 +138,8 @@ class db_impl {
   void after_flush(const std::shared_ptr<mem_state>& flushed, std::error_code ec, std::string message,
                    std::shared_ptr<open_table> table, const db_internal::table_file& meta);
   void wake_stalled_locked(std::vector<std::function<void()>>& out);
-  read_view view_for(std::string_view key) const;  // takes mu_
-  void finish_close_if_idle_locked();              // mu_ held
-  void finish_close();                             // background
+  void finish_close_if_idle_locked();  // mu_ held
+  void finish_close();                 // background
   void close_done(std::error_code ec);
   std::error_code open_table_file(std::uint64_t number, std::shared_ptr<open_table>& out, std::string& message);
 
@@ -135,6 +152,7 @@ class db_impl {
   mutable std::mutex versions_mu_;  // guards versions_' non-const calls
   db_internal::version_set versions_;
   std::unique_ptr<detail::sequence_publisher> sequences_;
+  std::shared_ptr<snapshot::registry> snapshots_;
 
   mutable std::mutex mu_;  // guards everything below
   std::shared_ptr<mem_state> active_;
