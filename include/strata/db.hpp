@@ -108,6 +108,11 @@ struct db_stats {
   std::uint64_t l0_files = 0, table_files = 0, table_bytes = 0;
   std::uint64_t stalls = 0;  // writes that waited for a flush
   std::uint64_t block_cache_hits = 0, block_cache_misses = 0;
+  std::uint64_t bloom_checked = 0, bloom_useful = 0;  // table lookups that asked a filter / were answered by it
+  // Latency from call to completion (before the handler is posted), in
+  // microseconds; 0 until there is one.
+  double put_p50_us = 0, put_p99_us = 0, put_p999_us = 0;
+  double get_p50_us = 0, get_p99_us = 0, get_p999_us = 0;
   std::uint64_t recovered_records = 0;  // WAL records replayed at open
 };
 

@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_future.hpp>
 #include <filesystem>
+#include <iterator>
 #include <limits>
 #include <set>
 #include <vector>
@@ -90,15 +91,45 @@ asio::awaitable<std::error_code> write_table(const memtable& mem, io::file& file
 }  // namespace
 
 std::string to_string(const db_stats& s) {
-  return fmt::format(
-      "puts={}\nerases={}\nbatches={}\ngets={}\nget_hits={}\nuser_bytes_written={}\nwal_bytes_written={}\n"
-      "wal_groups={}\nwal_syncs={}\nwal_mean_group_size={:.2f}\nlast_sequence={}\nmemtable_entries={}\n"
-      "memtable_bytes={}\nimmutable_memtables={}\nflushes={}\nflush_bytes={}\nl0_files={}\ntable_files={}\n"
-      "table_bytes={}\nstalls={}\nblock_cache_hits={}\nblock_cache_misses={}\nrecovered_records={}\n",
-      s.puts, s.erases, s.batches, s.gets, s.get_hits, s.user_bytes_written, s.wal_bytes_written, s.wal_groups,
-      s.wal_syncs, s.wal_mean_group_size, s.last_sequence, s.memtable_entries, s.memtable_bytes, s.immutable_memtables,
-      s.flushes, s.flush_bytes, s.l0_files, s.table_files, s.table_bytes, s.stalls, s.block_cache_hits,
-      s.block_cache_misses, s.recovered_records);
+  std::string out;
+  auto line = [&out](std::string_view name, auto value) {
+    fmt::format_to(std::back_inserter(out), "{}={}\n", name, value);
+  };
+  auto micros = [&out](std::string_view name, double value) {
+    fmt::format_to(std::back_inserter(out), "{}={:.1f}\n", name, value);
+  };
+  line("puts", s.puts);
+  line("erases", s.erases);
+  line("batches", s.batches);
+  line("gets", s.gets);
+  line("get_hits", s.get_hits);
+  line("user_bytes_written", s.user_bytes_written);
+  line("wal_bytes_written", s.wal_bytes_written);
+  line("wal_groups", s.wal_groups);
+  line("wal_syncs", s.wal_syncs);
+  micros("wal_mean_group_size", s.wal_mean_group_size);
+  line("last_sequence", s.last_sequence);
+  line("memtable_entries", s.memtable_entries);
+  line("memtable_bytes", s.memtable_bytes);
+  line("immutable_memtables", s.immutable_memtables);
+  line("flushes", s.flushes);
+  line("flush_bytes", s.flush_bytes);
+  line("l0_files", s.l0_files);
+  line("table_files", s.table_files);
+  line("table_bytes", s.table_bytes);
+  line("stalls", s.stalls);
+  line("block_cache_hits", s.block_cache_hits);
+  line("block_cache_misses", s.block_cache_misses);
+  line("bloom_checked", s.bloom_checked);
+  line("bloom_useful", s.bloom_useful);
+  micros("put_p50_us", s.put_p50_us);
+  micros("put_p99_us", s.put_p99_us);
+  micros("put_p999_us", s.put_p999_us);
+  micros("get_p50_us", s.get_p50_us);
+  micros("get_p99_us", s.get_p99_us);
+  micros("get_p999_us", s.get_p999_us);
+  line("recovered_records", s.recovered_records);
+  return out;
 }
 
 std::string last_open_error() {
@@ -122,6 +153,7 @@ struct db_impl::pending_write {
   bool sync = false;
   std::shared_ptr<mem_state> state;  // set when queued
   sequence_number first = 0;         // 0 until reserved
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 };
 
 db_impl::db_impl(std::string path, options opts)
@@ -390,7 +422,20 @@ void db_impl::apply(const std::shared_ptr<pending_write>& w, std::error_code ec)
     maybe_schedule_flush_locked();
     finish_close_if_idle_locked();
   }
+  record_latency(put_latency_, w->start);
   w->handler.complete(to_boost(ec));
+}
+
+void db_impl::record_latency(histogram& h, clock::time_point start) {
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - start).count();
+  std::lock_guard lock(latency_mu_);
+  h.record(static_cast<std::uint64_t>(ns));
+}
+
+void db_impl::count_filter(const sst::table_reader& t, const sst::table_lookup& r) const noexcept {
+  if (!t.has_filter()) return;
+  bloom_checked_.fetch_add(1, std::memory_order_relaxed);
+  if (r.filtered) bloom_useful_.fetch_add(1, std::memory_order_relaxed);
 }
 
 bool db_impl::rotate_locked() {
@@ -619,6 +664,7 @@ bool db_impl::search_without_reads(const read_view& v, std::string_view key, loo
       from = i;
       return false;
     }
+    count_filter(*v.tables[i]->reader, t);
     if (t.error) {
       out.error = t.error;
       out.message = std::move(t.message);
@@ -633,10 +679,11 @@ bool db_impl::search_without_reads(const read_view& v, std::string_view key, loo
   return true;  // nowhere: absent
 }
 
-asio::awaitable<db_impl::lookup_result> db_impl::search_tables(read_view v, std::string key, std::size_t from) {
+asio::awaitable<db_impl::lookup_result> db_impl::search_tables(read_view v, std::string key, std::size_t from) const {
   lookup_result out;
   for (std::size_t i = from; i < v.tables.size(); ++i) {
     auto t = co_await v.tables[i]->reader->get(key, v.snapshot);
+    count_filter(*v.tables[i]->reader, t);
     if (t.error) {
       out.error = t.error;
       out.message = std::move(t.message);
@@ -660,7 +707,8 @@ void db_impl::get(std::string key, read_options ro, get_handler handler) {
     }
   }
   gets_.fetch_add(1, std::memory_order_relaxed);
-  auto finish = [this](get_handler& h, lookup_result r) {
+  auto finish = [this, start = clock::now()](get_handler& h, lookup_result r) {
+    record_latency(get_latency_, start);
     if (r.error) {
       set_error(std::move(r.message));
       h.complete(to_boost(r.error), std::nullopt);
@@ -732,7 +780,7 @@ void db_impl::get_many(std::vector<std::string> keys, read_options ro, get_many_
   // it the captures, alive until the coroutine is done.
   asio::co_spawn(
       background_,
-      [st, reads = std::move(reads), keys = std::move(keys)]() mutable -> asio::awaitable<void> {
+      [this, st, reads = std::move(reads), keys = std::move(keys)]() mutable -> asio::awaitable<void> {
         for (auto& p : reads) {
           auto r = co_await search_tables(std::move(p.view), keys[p.index], p.from);
           if (r.error) {
@@ -820,6 +868,18 @@ db_stats db_impl::stats() const {
   const auto cache = cache_.get_stats();
   s.block_cache_hits = cache.hits;
   s.block_cache_misses = cache.misses;
+  s.bloom_checked = bloom_checked_.load(std::memory_order_relaxed);
+  s.bloom_useful = bloom_useful_.load(std::memory_order_relaxed);
+  {
+    std::lock_guard lock(latency_mu_);
+    const auto us = [](const histogram& h, double p) { return static_cast<double>(h.percentile(p)) / 1000.0; };
+    s.put_p50_us = us(put_latency_, 50);
+    s.put_p99_us = us(put_latency_, 99);
+    s.put_p999_us = us(put_latency_, 99.9);
+    s.get_p50_us = us(get_latency_, 50);
+    s.get_p99_us = us(get_latency_, 99);
+    s.get_p999_us = us(get_latency_, 99.9);
+  }
   const auto version = versions_.current();
   s.l0_files = version->levels[0].size();
   s.table_files = version->file_count();

@@ -37,6 +37,7 @@
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <map>
@@ -54,6 +55,7 @@
 #include "sst/table_reader.hpp"
 #include "strata/db.hpp"
 #include "strata/memtable.hpp"
+#include "util/histogram.hpp"
 #include "wal/wal_writer.hpp"
 
 namespace strata {
@@ -117,7 +119,10 @@ class db_impl {
   // The part of a lookup that needs no read: true with `out` set, or false
   // with `from` = the table to continue at with search_tables().
   bool search_without_reads(const read_view& v, std::string_view key, lookup_result& out, std::size_t& from) const;
-  static boost::asio::awaitable<lookup_result> search_tables(read_view v, std::string key, std::size_t from);
+  boost::asio::awaitable<lookup_result> search_tables(read_view v, std::string key, std::size_t from) const;
+  void count_filter(const sst::table_reader& t, const sst::table_lookup& r) const noexcept;
+  using clock = std::chrono::steady_clock;
+  void record_latency(histogram& h, clock::time_point start);
   sequence_number read_sequence(const read_options& ro) const;
   read_view view_for(std::string_view key, sequence_number snapshot) const;
   struct pending_write;
@@ -174,6 +179,9 @@ class db_impl {
 
   // Relaxed counters: statistics only.
   std::atomic<std::uint64_t> puts_{0}, erases_{0}, batches_{0}, gets_{0}, get_hits_{0}, user_bytes_{0};
+  mutable std::atomic<std::uint64_t> bloom_checked_{0}, bloom_useful_{0};
+  mutable std::mutex latency_mu_;  // guards the two histograms
+  histogram put_latency_, get_latency_;
   std::uint64_t recovered_records_ = 0;  // written once, in recover()
 };
 
