@@ -765,7 +765,10 @@ void db_impl::get_many(std::vector<std::string> keys, read_options ro, get_many_
     }
     values[i] = std::move(r.value);
   }
-  auto finish = [this](get_many_handler& h, std::vector<std::optional<std::string>> v, lookup_result failed) {
+  // One latency sample per call (a get_many is one wait for its caller).
+  auto finish = [this, start = clock::now()](get_many_handler& h, std::vector<std::optional<std::string>> v,
+                                             lookup_result failed) {
+    record_latency(get_latency_, start);
     if (failed.error) {
       set_error(std::move(failed.message));
       h.complete(to_boost(failed.error), {});
