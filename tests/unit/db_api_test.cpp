@@ -18,6 +18,7 @@
 #include <string>
 #include <thread>
 
+#include "db_test_support.hpp"
 #include "strata/db.hpp"
 #include "temp_dir.hpp"
 #include "thread_checks.hpp"
@@ -27,21 +28,11 @@ using namespace strata;
 
 namespace {
 
-template <typename T>
-T run(asio::io_context& ctx, asio::awaitable<T> aw) {
-  auto fut = asio::co_spawn(ctx, std::move(aw), asio::use_future);
-  ctx.restart();
-  ctx.run();
-  return fut.get();
-}
+using testing::close_db;
+using testing::open_db;
+using testing::run;
 
 std::error_code std_ec(const boost::system::error_code& ec) { return ec; }
-
-std::shared_ptr<db> open_db(asio::io_context& ctx, const std::string& path, options o = {}) {
-  return run(ctx, [&]() -> asio::awaitable<std::shared_ptr<db>> {
-    co_return co_await db::open(ctx.get_executor(), path, o);
-  }());
-}
 
 std::error_code open_error(asio::io_context& ctx, const std::string& path, options o = {}) {
   return run(ctx, [&]() -> asio::awaitable<std::error_code> {
@@ -49,10 +40,6 @@ std::error_code open_error(asio::io_context& ctx, const std::string& path, optio
     if (d) co_await d->close();
     co_return std_ec(ec);
   }());
-}
-
-void close_db(asio::io_context& ctx, const std::shared_ptr<db>& d) {
-  run(ctx, [&]() -> asio::awaitable<void> { co_await d->close(); }());
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 
 #include "db/db_impl.hpp"
 #include "db/file_names.hpp"
+#include "db_test_support.hpp"
 #include "fault_injection.hpp"
 #include "strata/db.hpp"
 #include "temp_dir.hpp"
@@ -26,25 +27,15 @@ using namespace strata;
 
 namespace {
 
-template <typename T>
-T run(asio::io_context& ctx, asio::awaitable<T> aw) {
-  auto fut = asio::co_spawn(ctx, std::move(aw), asio::use_future);
-  ctx.restart();
-  ctx.run();
-  return fut.get();
-}
+using testing::close_db;
+using testing::open_db;
+using testing::run;
 
 options small(std::size_t memtable_bytes = 64 << 10) {
   options o;
   o.memtable_bytes = memtable_bytes;
   o.block_cache_bytes = 1 << 20;
   return o;
-}
-
-std::shared_ptr<db> open_db(asio::io_context& ctx, const std::string& path, options o) {
-  return run(ctx, [&]() -> asio::awaitable<std::shared_ptr<db>> {
-    co_return co_await db::open(ctx.get_executor(), path, o);
-  }());
 }
 
 std::size_t count_files(const std::string& dir, db_internal::file_kind kind) {
@@ -88,7 +79,7 @@ BOOST_AUTO_TEST_CASE(full_memtables_become_tables_and_old_logs_go) {
   }());
   BOOST_TEST(all);
   BOOST_TEST(d->stats().block_cache_hits + d->stats().block_cache_misses > 0u);
-  run(ctx, [&]() -> asio::awaitable<void> { co_await d->close(); }());
+  close_db(ctx, d);
   d.reset();
   // Reopen: tables from the MANIFEST, nothing left to replay.
   auto again = open_db(ctx, path, small());
@@ -101,7 +92,7 @@ BOOST_AUTO_TEST_CASE(full_memtables_become_tables_and_old_logs_go) {
     co_return true;
   }());
   BOOST_TEST(still);
-  run(ctx, [&]() -> asio::awaitable<void> { co_await again->close(); }());
+  close_db(ctx, again);
 }
 
 BOOST_AUTO_TEST_CASE(newer_versions_and_tombstones_shadow_older_tables) {
@@ -125,7 +116,7 @@ BOOST_AUTO_TEST_CASE(newer_versions_and_tombstones_shadow_older_tables) {
   BOOST_TEST(!got[1].has_value());
   BOOST_TEST(!got[2].has_value());
   BOOST_TEST(d->stats().l0_files == 2u);
-  run(ctx, [&]() -> asio::awaitable<void> { co_await d->close(); }());
+  close_db(ctx, d);
 }
 
 BOOST_AUTO_TEST_CASE(snapshots_and_get_many_see_one_point_in_time) {
@@ -157,7 +148,7 @@ BOOST_AUTO_TEST_CASE(snapshots_and_get_many_see_one_point_in_time) {
   BOOST_TEST((got[2] == values{"1", "b1", std::nullopt}));  // now read from the table
   BOOST_TEST((got[3] == values{"1"}));
   BOOST_TEST(d->stats().l0_files == 1u);
-  run(ctx, [&]() -> asio::awaitable<void> { co_await d->close(); }());
+  close_db(ctx, d);
 }
 
 BOOST_AUTO_TEST_CASE(compact_flushes_and_says_it_is_not_there_yet) {
@@ -171,7 +162,7 @@ BOOST_AUTO_TEST_CASE(compact_flushes_and_says_it_is_not_there_yet) {
   }());
   BOOST_TEST((ec == errc::not_supported));
   BOOST_TEST(d->stats().l0_files == 1u);
-  run(ctx, [&]() -> asio::awaitable<void> { co_await d->close(); }());
+  close_db(ctx, d);
 }
 
 BOOST_AUTO_TEST_CASE(cold_reads_after_reopen_go_through_the_table_reads) {
@@ -203,7 +194,7 @@ BOOST_AUTO_TEST_CASE(cold_reads_after_reopen_go_through_the_table_reads) {
   BOOST_TEST(s.bloom_useful > 0u);
   BOOST_TEST(s.get_p50_us > 0.0);
   BOOST_TEST(s.get_p999_us >= s.get_p50_us);
-  run(ctx, [&]() -> asio::awaitable<void> { co_await again->close(); }());
+  close_db(ctx, again);
 }
 
 BOOST_AUTO_TEST_CASE(writers_wait_for_flushes_and_none_fail) {
@@ -244,7 +235,7 @@ BOOST_AUTO_TEST_CASE(writers_wait_for_flushes_and_none_fail) {
     co_return true;
   }());
   BOOST_TEST(all);
-  run(ctx, [&]() -> asio::awaitable<void> { co_await d->close(); }());
+  close_db(ctx, d);
 }
 
 BOOST_AUTO_TEST_CASE(open_removes_leftovers) {
@@ -265,7 +256,7 @@ BOOST_AUTO_TEST_CASE(open_removes_leftovers) {
   BOOST_TEST(!std::filesystem::exists(path + "/009998.tmp"));
   BOOST_TEST(run(ctx, [&]() -> asio::awaitable<std::optional<std::string>> { co_return co_await again->get("k"); }())
                  .value_or("?") == "v");
-  run(ctx, [&]() -> asio::awaitable<void> { co_await again->close(); }());
+  close_db(ctx, again);
 }
 
 BOOST_AUTO_TEST_CASE(random_operations_match_a_model_across_reopens) {
@@ -315,12 +306,12 @@ BOOST_AUTO_TEST_CASE(random_operations_match_a_model_across_reopens) {
         }());
         BOOST_REQUIRE_MESSAGE(ok, "round " << round);
         // Reopen: after close, or after a drop (a process crash for the page cache).
-        if (round % 2 == 0) run(ctx, [&]() -> asio::awaitable<void> { co_await d->close(); }());
+        if (round % 2 == 0) close_db(ctx, d);
         d.reset();
         d = open_db(ctx, path, small(32 << 10));
       }
       BOOST_TEST(d->stats().table_files > 0u);
-      run(ctx, [&]() -> asio::awaitable<void> { co_await d->close(); }());
+      close_db(ctx, d);
     }
   }
 }
@@ -397,7 +388,7 @@ BOOST_AUTO_TEST_CASE(after_a_power_cut_synced_writes_survive_and_the_rest_is_a_p
       BOOST_TEST(matched.has_value(), "the recovered state is no prefix at or after write " << last_synced);
       if (matched)
         BOOST_TEST_MESSAGE("recovered " << *matched << " of " << ops.size() << " writes; synced " << last_synced);
-      run(ctx, [&]() -> asio::awaitable<void> { co_await d->close(); }());
+      close_db(ctx, d);
     }
   }
 }
@@ -434,7 +425,7 @@ BOOST_AUTO_TEST_CASE(a_failed_sync_is_never_acknowledged_and_makes_the_db_read_o
   BOOST_TEST(
       run(ctx, [&]() -> asio::awaitable<std::optional<std::string>> { co_return co_await again->get("before"); }())
           .value_or("?") == "1");
-  run(ctx, [&]() -> asio::awaitable<void> { co_await again->close(); }());
+  close_db(ctx, again);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

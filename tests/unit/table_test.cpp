@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "io/io_engine.hpp"
+#include "run_awaitable.hpp"
 #include "sst/internal_key.hpp"
 #include "sst/table_reader.hpp"
 #include "sst/table_writer.hpp"
@@ -29,13 +30,7 @@ namespace {
 
 using model = strata::testing::sst_model;
 
-template <typename T>
-T run(asio::io_context& ctx, asio::awaitable<T> aw) {
-  auto fut = asio::co_spawn(ctx, std::move(aw), asio::use_future);
-  ctx.restart();
-  ctx.run();
-  return fut.get();
-}
+using testing::run;
 
 struct table_fixture {
   testing::temp_dir dir;
