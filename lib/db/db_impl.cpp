@@ -272,10 +272,20 @@ std::error_code db_impl::recover(std::string& message) {
     last = std::max<sequence_number>(last, batch.sequence() + batch.count() - 1);
     return {};
   };
-  ec = wal::replay_logs(path_, live, {.skip_corruption = !options_.error_on_corrupt_wal}, on_record, replayed);
+  ec = wal::replay_logs(path_, live, {.skip_corruption = !options_.error_on_corrupt_wal, .torn_tail_ends_replay = true},
+                        on_record, replayed);
   if (ec) {
     if (message.empty()) message = replayed.error;
     return ec;
+  }
+  if (replayed.ignored_logs > 0) {
+    // Logs after a torn one hold nothing acknowledged as durable (see
+    // replay_options) and must never be replayed later, after the tear has
+    // been truncated away: delete them, durably, before anything else.
+    for (std::size_t i = live.size() - replayed.ignored_logs; i < live.size(); ++i)
+      std::filesystem::remove(wal::log_file_name(path_, live[i]), fs_ec);
+    live.resize(live.size() - replayed.ignored_logs);
+    if ((ec = db_internal::sync_dir(path_, message))) return ec;
   }
   recovered_records_ = replayed.records;
   versions_.set_last_sequence(last);
@@ -304,6 +314,7 @@ std::error_code db_impl::recover(std::string& message) {
     state->mem = std::move(recovered);
     state->log_number = live.empty() ? active->log_number : live.front();
     state->sealed = true;
+    state->wal_synced = true;  // its logs are read back; the memtable itself is flushed next
     sealed_.push_back(std::move(state));
   }
   active_ = std::move(active);
@@ -411,19 +422,100 @@ void db_impl::apply(const std::shared_ptr<pending_write>& w, std::error_code ec)
     sequences_->complete(w->first, count);
     w->state->mem->publish(sequences_->published());
   }
+  woken failed;
+  std::vector<parked_ack> ready;
   {
     std::lock_guard lock(mu_);
     if (ec) {
       // The WAL writer is failed for good: no later write may be acknowledged.
-      if (!background_error_) background_error_ = ec;
-      last_error_ = fmt::format("write failed: {}", w->state->wal ? w->state->wal->last_error() : ec.message());
+      fail_locked(ec, fmt::format("write failed: {}", w->state->wal ? w->state->wal->last_error() : ec.message()),
+                  failed);
+    } else {
+      acks_.push_back({w->first + count - 1, w->sync, w->state, std::move(w->handler), w->start});
     }
     --w->state->writes_in_flight;
+    drain_acks_locked(ready);
     maybe_schedule_flush_locked();
     finish_close_if_idle_locked();
   }
-  record_latency(put_latency_, w->start);
-  w->handler.complete(to_boost(ec));
+  if (ec) {
+    record_latency(put_latency_, w->start);
+    w->handler.complete(to_boost(ec));
+  }
+  for (auto& a : ready) {
+    record_latency(put_latency_, a.start);
+    a.handler.complete({});
+  }
+  wake(failed);
+}
+
+bool db_impl::ack_ready_locked(const parked_ack& a) const {
+  if (a.last > sequences_->published()) return false;
+  if (!a.sync) return true;
+  for (const auto& s : sealed_) {  // oldest first: the ones before a.state are older
+    if (s == a.state) break;
+    if (!s->wal_synced) return false;
+  }
+  return true;
+}
+
+void db_impl::drain_acks_locked(std::vector<parked_ack>& ready) {
+  for (auto it = acks_.begin(); it != acks_.end();) {
+    if (ack_ready_locked(*it)) {
+      ready.push_back(std::move(*it));
+      it = acks_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void db_impl::fail_locked(std::error_code ec, std::string message, woken& out) {
+  if (!background_error_) background_error_ = ec;
+  last_error_ = std::move(message);
+  out.error = background_error_;
+  // Writes parked for a WAL sync that may never come: not acknowledged.
+  for (auto it = acks_.begin(); it != acks_.end();) {
+    if (!ack_ready_locked(*it)) {
+      out.acks.push_back(std::move(*it));
+      it = acks_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (!flush_running_) out.flushes.swap(flush_waiters_);  // no flush will run now
+  out.stalled.swap(stalled_);                             // they will see the error state
+}
+
+void db_impl::wake(woken& w) {
+  for (auto& a : w.acks) a.handler.complete(to_boost(w.error));
+  for (auto& f : w.flushes) f.handler.complete(to_boost(w.error));
+  for (auto& f : w.stalled) f();
+}
+
+void db_impl::on_rotation_synced(const std::shared_ptr<mem_state>& sealed, std::error_code ec) {
+  woken failed;
+  std::vector<parked_ack> ready;
+  {
+    std::lock_guard lock(mu_);
+    if (ec) {
+      fail_locked(ec,
+                  fmt::format("syncing {}: {}", wal::log_file_name(path_, sealed->log_number),
+                              sealed->wal ? sealed->wal->last_error() : ec.message()),
+                  failed);
+    } else {
+      sealed->wal_synced = true;
+    }
+    --sealed->writes_in_flight;
+    drain_acks_locked(ready);
+    maybe_schedule_flush_locked();
+    finish_close_if_idle_locked();
+  }
+  for (auto& a : ready) {
+    record_latency(put_latency_, a.start);
+    a.handler.complete({});
+  }
+  wake(failed);
 }
 
 void db_impl::record_latency(histogram& h, clock::time_point start) {
@@ -448,6 +540,16 @@ bool db_impl::rotate_locked() {
   }
   active_->sealed = true;
   sealed_.push_back(active_);
+  if (active_->wal) {
+    // Make the sealed WAL durable to its end (counted as a write in flight,
+    // so its flush and close wait for it): synced writes in the next WAL are
+    // acknowledged only after it (see parked_ack).
+    ++active_->writes_in_flight;
+    active_->wal->async_flush(asio::bind_executor(
+        background_.get_executor(), [this, sealed = active_](std::error_code ec) { on_rotation_synced(sealed, ec); }));
+  } else {
+    active_->wal_synced = true;
+  }
   auto fresh = std::make_shared<mem_state>();
   fresh->mem = memtable::create();
   if (options_.wal) {
@@ -471,12 +573,12 @@ void db_impl::prepare_spare_wal() {
   auto wal = wal::wal_writer::create(*engine_, background_.get_executor(), path_, number,
                                      {.max_file_bytes = std::numeric_limits<std::uint64_t>::max()}, ec);
   std::vector<std::function<void()>> wake;
+  woken failed;
   {
     std::lock_guard lock(mu_);
     spare_wal_pending_ = false;
     if (ec) {
-      if (!background_error_) background_error_ = ec;
-      last_error_ = fmt::format("create {}: {}", wal::log_file_name(path_, number), ec.message());
+      fail_locked(ec, fmt::format("create {}: {}", wal::log_file_name(path_, number), ec.message()), failed);
     } else {
       spare_wal_ = std::move(wal);
       spare_wal_number_ = number;
@@ -485,6 +587,7 @@ void db_impl::prepare_spare_wal() {
     finish_close_if_idle_locked();
   }
   for (auto& f : wake) f();
+  this->wake(failed);
 }
 
 void db_impl::wake_stalled_locked(std::vector<std::function<void()>>& out) { out.swap(stalled_); }
@@ -821,7 +924,7 @@ void db_impl::close(error_handler handler) {
 }
 
 void db_impl::finish_close_if_idle_locked() {
-  if (!closing_ || closed_ || close_started_ || flush_running_ || spare_wal_pending_) return;
+  if (!closing_ || closed_ || close_started_ || flush_running_ || spare_wal_pending_ || !acks_.empty()) return;
   if (active_ && active_->writes_in_flight > 0) return;
   for (const auto& s : sealed_) {
     if (s->writes_in_flight > 0) return;

@@ -97,8 +97,9 @@ class db_impl {
     std::shared_ptr<memtable> mem;
     std::shared_ptr<wal::wal_writer> wal;  // null with options::wal off, or once recovered
     std::uint64_t log_number = 0;          // its WAL file: the oldest log it needs
-    std::uint64_t writes_in_flight = 0;    // guarded by mu_
+    std::uint64_t writes_in_flight = 0;    // guarded by mu_ (a rotation's WAL sync counts as one)
     bool sealed = false;                   // guarded by mu_
+    bool wal_synced = false;               // guarded by mu_: its WAL is durable to its end (set once sealed)
   };
   struct open_table {
     std::unique_ptr<io::file> file;
@@ -133,6 +134,31 @@ class db_impl {
 
   void submit(const std::shared_ptr<pending_write>& w);  // (again, after a stall)
   void apply(const std::shared_ptr<pending_write>& w, std::error_code ec);
+  // A write whose batch is in its memtable, waiting to be acknowledged until
+  // (a) the publisher has made it visible (so a read issued after the
+  // acknowledgement sees it) and (b) for a synced write, every older
+  // memtable's WAL is synced too (so a crash can never keep it while losing
+  // an earlier write: recovery's prefix rule depends on it).
+  struct parked_ack {
+    sequence_number last = 0;
+    bool sync = false;
+    std::shared_ptr<mem_state> state;
+    error_handler handler;
+    std::chrono::steady_clock::time_point start;
+  };
+  bool ack_ready_locked(const parked_ack& a) const;
+  void drain_acks_locked(std::vector<parked_ack>& ready);
+  // Sets the error state and hands back everyone who would otherwise wait
+  // for work that will no longer happen (mu_ held).
+  struct woken {
+    std::vector<parked_ack> acks;  // to complete with `error`
+    std::vector<flush_waiter> flushes;
+    std::vector<std::function<void()>> stalled;
+    std::error_code error;
+  };
+  void fail_locked(std::error_code ec, std::string message, woken& out);
+  void wake(woken& w);
+  void on_rotation_synced(const std::shared_ptr<mem_state>& sealed, std::error_code ec);
   void set_error(std::string message);
   // mu_ held. Seals the active memtable and installs a fresh one with the
   // spare WAL; false if there is no spare yet.
@@ -169,7 +195,8 @@ class db_impl {
   bool flush_running_ = false;
   std::vector<flush_waiter> flush_waiters_;
   std::vector<std::function<void()>> stalled_;  // writes waiting for room
-  std::error_code background_error_;            // sticky: the db is read-only
+  std::vector<parked_ack> acks_;
+  std::error_code background_error_;  // sticky: the db is read-only
   bool closing_ = false;
   bool closed_ = false;
   bool close_started_ = false;

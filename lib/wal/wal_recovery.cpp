@@ -69,7 +69,7 @@ std::error_code replay_logs(const std::string& dir, std::span<const std::uint64_
       result.error = "read " + path + ": " + ec.message();
       return ec;
     }
-    const bool last = i + 1 == numbers.size();
+    const bool last = i + 1 == numbers.size() || options.torn_tail_ends_replay;
     log_reader reader(contents, path, {.skip_corruption = options.skip_corruption, .last_file = last});
     std::string_view record;
     for (;;) {
@@ -95,6 +95,10 @@ std::error_code replay_logs(const std::string& dir, std::span<const std::uint64_
           return io::errno_to_error(e);
         }
         ::close(fd);
+      }
+      if (options.torn_tail_ends_replay) {
+        result.ignored_logs = numbers.size() - i - 1;
+        return {};
       }
     }
   }

@@ -23,13 +23,22 @@ namespace strata::wal {
 struct replay_options {
   bool skip_corruption = false;
   bool truncate_torn_tail = true;
+  // Point in time across files: any file may end torn, and a torn tail ends
+  // the replay (later files are not read; result.ignored_logs counts them).
+  // For a writer that keeps several logs open (the db: one per memtable),
+  // where a crash can tear an older log while a newer one holds records
+  // written after it. Those records were never acknowledged as durable (a
+  // synced write is acknowledged only once every older log is synced), so
+  // replaying up to the tear is the newest consistent prefix.
+  bool torn_tail_ends_replay = false;
 };
 
 struct replay_result {
   std::uint64_t records = 0;
   std::uint64_t dropped_bytes = 0;  // skipped as corrupt (skip_corruption only)
   bool torn_tail = false;
-  std::uint64_t torn_tail_offset = 0;  // where the newest log now ends
+  std::uint64_t torn_tail_offset = 0;  // where the torn log now ends
+  std::uint64_t ignored_logs = 0;      // after a torn tail, with torn_tail_ends_replay
   std::string error;                   // "corruption in <file> at offset N: why"
 };
 

@@ -298,6 +298,9 @@ BOOST_AUTO_TEST_CASE(batches_are_atomic_to_concurrent_readers) {
             const std::string id = std::to_string(c) + ":" + std::to_string(i);
             for (int k = 0; k < 64; ++k) b.put(id + "/" + std::to_string(k), id);
             co_await d->write(b, {.sync = i % 20 == 0});
+            // Read your own write: once acknowledged, it is visible.
+            auto mine = co_await d->get(id + "/63");
+            if (!THREAD_CHECK(checks, mine == id)) co_return;
           }
           done.fetch_add(1);
         },
