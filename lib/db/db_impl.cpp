@@ -290,7 +290,7 @@ std::error_code db_impl::recover(std::string& message) {
   recovered_records_ = replayed.records;
   versions_.set_last_sequence(last);
   recovered->publish(last);
-  sequences_ = std::make_unique<detail::sequence_publisher>(last + 1);
+  sequences_ = std::make_unique<db_internal::visible_sequence>(last);
 
   auto active = std::make_shared<mem_state>();
   active->mem = memtable::create();
@@ -416,16 +416,13 @@ void db_impl::submit(const std::shared_ptr<pending_write>& w) {
 void db_impl::apply(const std::shared_ptr<pending_write>& w, std::error_code ec) {
   const std::uint32_t count = w->batch.count();
   if (!ec) ec = w->state->mem->insert_batch(w->first, ops_of(w->batch));  // validated: only a bug fails here
-  if (w->first != 0) {
-    // Complete the range even on failure (abandoned), or later ranges
-    // would never become visible.
-    sequences_->complete(w->first, count);
-    w->state->mem->publish(sequences_->published());
-  }
   woken failed;
   std::vector<parked_ack> ready;
   {
     std::lock_guard lock(mu_);
+    // Complete the range even on failure (abandoned), or later ranges
+    // would never become visible.
+    if (w->first != 0) sequences_->complete(w->first, count);
     if (ec) {
       // The WAL writer is failed for good: no later write may be acknowledged.
       fail_locked(ec, fmt::format("write failed: {}", w->state->wal ? w->state->wal->last_error() : ec.message()),
@@ -438,6 +435,7 @@ void db_impl::apply(const std::shared_ptr<pending_write>& w, std::error_code ec)
     maybe_schedule_flush_locked();
     finish_close_if_idle_locked();
   }
+  w->state->mem->publish(sequences_->visible());  // the memtable's own snapshot point, kept in step
   if (ec) {
     record_latency(put_latency_, w->start);
     w->handler.complete(to_boost(ec));
@@ -450,7 +448,7 @@ void db_impl::apply(const std::shared_ptr<pending_write>& w, std::error_code ec)
 }
 
 bool db_impl::ack_ready_locked(const parked_ack& a) const {
-  if (a.last > sequences_->published()) return false;
+  if (a.last > sequences_->visible()) return false;
   if (!a.sync) return true;
   for (const auto& s : sealed_) {  // oldest first: the ones before a.state are older
     if (s == a.state) break;
@@ -640,7 +638,7 @@ void db_impl::run_flush() {
     if (table) edit.added = {{0, meta}};
     if (options_.wal) edit.log_number = next_log;  // this memtable's WAL is no longer needed
     std::lock_guard lock(versions_mu_);
-    versions_.set_last_sequence(std::max(meta.largest_sequence, sequences_->published()));
+    versions_.set_last_sequence(std::max(meta.largest_sequence, sequences_->visible()));
     ec = versions_.log_and_apply(edit, message);
   }
   after_flush(s, ec, message, table, meta);
@@ -716,19 +714,19 @@ void db_impl::flush(error_handler handler) {
 // ---- reads ----
 
 sequence_number db_impl::read_sequence(const read_options& ro) const {
-  return ro.snapshot ? ro.snapshot->sequence() : sequences_->published();
+  return ro.snapshot ? ro.snapshot->sequence() : sequences_->visible();
 }
 
 std::shared_ptr<const snapshot> db_impl::take_snapshot() {
   std::lock_guard lock(snapshots_->mu);
-  const sequence_number seq = sequences_->published();
+  const sequence_number seq = sequences_->visible();
   snapshots_->live.insert(seq);
   return std::shared_ptr<const snapshot>(new snapshot(snapshots_, seq));
 }
 
 sequence_number db_impl::oldest_snapshot() const {
   std::lock_guard lock(snapshots_->mu);
-  return snapshots_->live.empty() ? sequences_->published() : *snapshots_->live.begin();
+  return snapshots_->live.empty() ? sequences_->visible() : *snapshots_->live.begin();
 }
 
 db_impl::read_view db_impl::view_for(std::string_view key, sequence_number snapshot) const {
@@ -991,7 +989,7 @@ db_stats db_impl::stats() const {
   s.table_files = version->file_count();
   for (int level = 0; level < db_internal::num_levels; ++level) s.table_bytes += version->level_bytes(level);
   std::lock_guard lock(mu_);
-  s.last_sequence = sequences_ ? sequences_->published() : 0;
+  s.last_sequence = sequences_ ? sequences_->visible() : 0;
   if (active_) {
     s.memtable_entries = active_->mem->size();
     s.memtable_bytes = active_->mem->memory_usage();

@@ -3,7 +3,7 @@
 // State. The active memtable and its WAL (a mem_state); sealed memtables
 // waiting for their flush (oldest first), each still backed by its own WAL
 // file; the live tables (version_set's current version) opened in a table
-// map; the sequence publisher.
+// map; the visible sequence (db/visible_sequence.hpp).
 //
 // Write path, under mu_: pick the active mem_state (rotating first if its
 // memtable is full: seal it, take the spare WAL, start a fresh memtable),
@@ -12,8 +12,8 @@
 // both happen under mu_, sequence order = WAL order, and every sequence in
 // a sealed memtable is below every sequence in the one after it. When the
 // group commit completes: insert into that state's memtable, complete the
-// range in the publisher (visible once every lower range is in: a reader
-// never sees half a batch), complete the caller.
+// range in the visible sequence (visible once every lower range is in: a
+// reader never sees half a batch), acknowledge the caller (parked_ack).
 //
 // Flush (background pool, one at a time, oldest sealed memtable first):
 // once its writes have all landed, write the memtable's versions to a new
@@ -49,8 +49,8 @@
 
 #include "db/db_lock.hpp"
 #include "db/version_set.hpp"
+#include "db/visible_sequence.hpp"
 #include "io/io_engine.hpp"
-#include "memtable/publication.hpp"
 #include "sst/block_cache.hpp"
 #include "sst/table_reader.hpp"
 #include "strata/db.hpp"
@@ -135,7 +135,7 @@ class db_impl {
   void submit(const std::shared_ptr<pending_write>& w);  // (again, after a stall)
   void apply(const std::shared_ptr<pending_write>& w, std::error_code ec);
   // A write whose batch is in its memtable, waiting to be acknowledged until
-  // (a) the publisher has made it visible (so a read issued after the
+  // (a) the visible sequence covers it (so a read issued after the
   // acknowledgement sees it) and (b) for a synced write, every older
   // memtable's WAL is synced too (so a crash can never keep it while losing
   // an earlier write: recovery's prefix rule depends on it).
@@ -182,7 +182,7 @@ class db_impl {
   db_internal::db_lock lock_;
   mutable std::mutex versions_mu_;  // guards versions_' non-const calls
   db_internal::version_set versions_;
-  std::unique_ptr<detail::sequence_publisher> sequences_;
+  std::unique_ptr<db_internal::visible_sequence> sequences_;  // reserve/complete under mu_
   std::shared_ptr<snapshot::registry> snapshots_;
 
   mutable std::mutex mu_;  // guards everything below
