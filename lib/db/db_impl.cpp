@@ -641,11 +641,11 @@ void db_impl::run_flush() {
     versions_.set_last_sequence(std::max(meta.largest_sequence, sequences_->visible()));
     ec = versions_.log_and_apply(edit, message);
   }
-  after_flush(s, ec, message, table, meta);
+  after_flush(ec, message, table, meta);
 }
 
-void db_impl::after_flush(const std::shared_ptr<mem_state>& flushed, std::error_code ec, std::string message,
-                          std::shared_ptr<open_table> table, const table_file& meta) {
+void db_impl::after_flush(std::error_code ec, std::string message, std::shared_ptr<open_table> table,
+                          const table_file& meta) {
   std::vector<std::function<void()>> wake;
   std::vector<flush_waiter> done;
   std::uint64_t obsolete_below = 0;
@@ -677,7 +677,6 @@ void db_impl::after_flush(const std::shared_ptr<mem_state>& flushed, std::error_
     maybe_schedule_flush_locked();
     finish_close_if_idle_locked();
   }
-  (void)flushed;
   if (obsolete_below != 0 && options_.wal) {
     std::error_code lec;
     for (const auto n : wal::list_logs(path_, lec)) {
@@ -765,36 +764,30 @@ bool db_impl::search_without_reads(const read_view& v, std::string_view key, loo
       from = i;
       return false;
     }
-    count_filter(*v.tables[i]->reader, t);
-    if (t.error) {
-      out.error = t.error;
-      out.message = std::move(t.message);
-      return true;
-    }
-    if (t.status == sst::table_lookup::state::found) {
-      out.value = std::move(t.value);
-      return true;
-    }
-    if (t.status == sst::table_lookup::state::deleted) return true;
+    if (table_answered(*v.tables[i]->reader, t, out)) return true;
   }
   return true;  // nowhere: absent
+}
+
+bool db_impl::table_answered(const sst::table_reader& table, sst::table_lookup& t, lookup_result& out) const {
+  count_filter(table, t);
+  if (t.error) {
+    out.error = t.error;
+    out.message = std::move(t.message);
+    return true;
+  }
+  if (t.status == sst::table_lookup::state::found) {
+    out.value = std::move(t.value);
+    return true;
+  }
+  return t.status == sst::table_lookup::state::deleted;  // a tombstone ends the search
 }
 
 asio::awaitable<db_impl::lookup_result> db_impl::search_tables(read_view v, std::string key, std::size_t from) const {
   lookup_result out;
   for (std::size_t i = from; i < v.tables.size(); ++i) {
     auto t = co_await v.tables[i]->reader->get(key, v.snapshot);
-    count_filter(*v.tables[i]->reader, t);
-    if (t.error) {
-      out.error = t.error;
-      out.message = std::move(t.message);
-      co_return out;
-    }
-    if (t.status == sst::table_lookup::state::found) {
-      out.value = std::move(t.value);
-      co_return out;
-    }
-    if (t.status == sst::table_lookup::state::deleted) co_return out;
+    if (table_answered(*v.tables[i]->reader, t, out)) co_return out;
   }
   co_return out;
 }

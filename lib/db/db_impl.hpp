@@ -122,6 +122,9 @@ class db_impl {
   bool search_without_reads(const read_view& v, std::string_view key, lookup_result& out, std::size_t& from) const;
   boost::asio::awaitable<lookup_result> search_tables(read_view v, std::string key, std::size_t from) const;
   void count_filter(const sst::table_reader& t, const sst::table_lookup& r) const noexcept;
+  // Reads one table's answer into `out`: true if it ends the search (found,
+  // a tombstone, or an error), false if the key is absent from that table.
+  bool table_answered(const sst::table_reader& table, sst::table_lookup& t, lookup_result& out) const;
   using clock = std::chrono::steady_clock;
   void record_latency(histogram& h, clock::time_point start);
   sequence_number read_sequence(const read_options& ro) const;
@@ -166,8 +169,8 @@ class db_impl {
   void prepare_spare_wal();            // background: creates the next WAL file
   void maybe_schedule_flush_locked();  // mu_ held
   void run_flush();                    // background
-  void after_flush(const std::shared_ptr<mem_state>& flushed, std::error_code ec, std::string message,
-                   std::shared_ptr<open_table> table, const db_internal::table_file& meta);
+  void after_flush(std::error_code ec, std::string message, std::shared_ptr<open_table> table,
+                   const db_internal::table_file& meta);
   void wake_stalled_locked(std::vector<std::function<void()>>& out);
   void finish_close_if_idle_locked();  // mu_ held
   void finish_close();                 // background
