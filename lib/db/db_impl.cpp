@@ -201,6 +201,12 @@ std::error_code db_impl::open_table_file(std::uint64_t number, std::shared_ptr<o
 }
 
 std::error_code db_impl::recover(std::string& message) {
+  auto ec = recover_locked_directory(message);
+  if (ec) lock_.release();
+  return ec;
+}
+
+std::error_code db_impl::recover_locked_directory(std::string& message) {
   std::error_code fs_ec;
   if (!std::filesystem::is_directory(path_, fs_ec)) {
     if (!options_.create_if_missing) {

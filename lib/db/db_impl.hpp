@@ -73,7 +73,9 @@ class db_impl {
   db_impl(std::string path, options opts);
   ~db_impl();
 
-  // Blocking: runs on the background pool.
+  // Blocking: runs on the background pool. On failure the LOCK is already
+  // released, so a caller told "failed" may open the directory again at once
+  // (the impl itself is destroyed later, off its own pool).
   std::error_code recover(std::string& message);
 
   void write(write_batch batch, write_options wo, error_handler handler);
@@ -92,6 +94,8 @@ class db_impl {
   boost::asio::any_io_executor background_executor() { return background_.get_executor(); }
 
  private:
+  std::error_code recover_locked_directory(std::string& message);
+
   // One memtable and the WAL file that backs it.
   struct mem_state {
     std::shared_ptr<memtable> mem;
