@@ -2,11 +2,13 @@
 // warm block cache), negative gets, full scan; Strata next to LevelDB's
 // public Table API (and RocksDB's SstFileWriter/SstFileReader) in one run.
 //
-//   sst_bench [--num=N] [--quick] [--repeat=R] [--only=strata|leveldb|rocksdb] [--fallback] [--dir=PATH]
+//   sst_bench [--num=N] [--quick] [--repeat=R] [--only=strata|leveldb|rocksdb] [--skip=warm,negative,scan]
+//             [--fallback] [--dir=PATH]
 //
 // Each read pass runs R times (default 3) and the best rate counts, for
 // every engine alike: this VM's noise only ever slows a pass down.
-// --only=NAME runs one engine (for profiling).
+// --only=NAME runs one engine and --skip=PASSES leaves read passes out (both
+// for profiling one pass; the build and the cold pass always run).
 //
 // Same entries for everyone: 16-byte user keys in ascending order plus the
 // same 8-byte tag (so bytewise order = internal-key order), 100-byte values,
@@ -64,6 +66,9 @@ using clock_type = std::chrono::steady_clock;
 namespace {
 
 bool fallback_engine = false;  // --fallback: the thread-pool io engine (e.g. under valgrind)
+std::string skipped_passes;    // --skip=: comma-separated pass names
+
+bool runs(std::string_view pass) { return skipped_passes.find(pass) == std::string::npos; }
 
 struct dataset {
   std::vector<std::string> keys;    // sorted internal keys (user key + tag)
@@ -158,10 +163,10 @@ row bench_strata(const dataset& d, const std::string& dir, std::size_t gets, int
       co_return per_second(count, s);
     }());
   };
-  r.cold_get = gets_pass(d.keys, std::min(gets, d.keys.size()) / 4, true);  // cache empty at first
-  r.warm_get = best_of(repeat, [&] { return gets_pass(d.keys, gets, true); });
-  r.negative_get = best_of(repeat, [&] { return gets_pass(d.absent, gets, false); });
-  r.scan = best_of(repeat, [&] {
+  if (runs("cold")) r.cold_get = gets_pass(d.keys, std::min(gets, d.keys.size()) / 4, true);  // cache empty at first
+  if (runs("warm")) r.warm_get = best_of(repeat, [&] { return gets_pass(d.keys, gets, true); });
+  if (runs("negative")) r.negative_get = best_of(repeat, [&] { return gets_pass(d.absent, gets, false); });
+  if (runs("scan")) r.scan = best_of(repeat, [&] {
     return run(ctx, [&]() -> asio::awaitable<double> {
       const auto s = clock_type::now();
       auto it = t.new_iterator();
@@ -195,9 +200,9 @@ void read_with_seeks(Iterator& it, const dataset& d, std::size_t gets, int repea
     return per_second(count, s);
   };
   r.cold_get = gets_pass(d.keys, std::min(gets, d.keys.size()) / 4, true);
-  r.warm_get = best_of(repeat, [&] { return gets_pass(d.keys, gets, true); });
-  r.negative_get = best_of(repeat, [&] { return gets_pass(d.absent, gets, false); });
-  r.scan = best_of(repeat, [&] {
+  if (runs("warm")) r.warm_get = best_of(repeat, [&] { return gets_pass(d.keys, gets, true); });
+  if (runs("negative")) r.negative_get = best_of(repeat, [&] { return gets_pass(d.absent, gets, false); });
+  if (runs("scan")) r.scan = best_of(repeat, [&] {
     const auto s = clock_type::now();
     std::size_t n = 0;
     for (it.SeekToFirst(); it.Valid(); it.Next()) ++n;
@@ -310,12 +315,14 @@ int main(int argc, char** argv) {
       fallback_engine = true;
     else if (a.starts_with("--only="))
       only = std::string(a.substr(7));
+    else if (a.starts_with("--skip="))
+      skipped_passes = std::string(a.substr(7));
     else if (a.starts_with("--dir="))
       dir = std::string(a.substr(6));
     else {
       fmt::print(stderr,
-                 "usage: sst_bench [--num=N] [--quick] [--repeat=R] [--only=strata|leveldb|rocksdb] [--fallback] "
-                 "[--dir=PATH]\n");
+                 "usage: sst_bench [--num=N] [--quick] [--repeat=R] [--only=strata|leveldb|rocksdb] "
+                 "[--skip=warm,negative,scan] [--fallback] [--dir=PATH]\n");
       return 2;
     }
   }

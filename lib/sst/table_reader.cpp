@@ -220,14 +220,19 @@ asio::awaitable<bool> table_iterator::enter_block(bool forward) {
 bool table_iterator::adopt_block(std::size_t index, block_cache::block_ptr bytes, bool forward) {
   ahead_index_ = npos;
   ahead_bytes_.reset();
+  prefetch_next_ = prefetch_end_ = nullptr;
   if (forward && index + 1 < table_->index_.size()) {
     ahead_index_ = index + 1;
     ahead_bytes_ = table_->cached_block(table_->index_.handle(index + 1));
     if (ahead_bytes_) {
+      // Its first lines and restart count now; the rest while this block is
+      // scanned (try_next).
       const char* p = ahead_bytes_->data();
       const std::size_t n = ahead_bytes_->size();
-      for (std::size_t line = 0; line < 4 && line * 64 < n; ++line) __builtin_prefetch(p + line * 64);
-      if (n >= 4) __builtin_prefetch(p + n - 4);  // the restart count
+      for (std::size_t line = 0; line < 2 && line * 64 < n; ++line) __builtin_prefetch(p + line * 64);
+      if (n >= 4) __builtin_prefetch(p + n - 4);
+      prefetch_next_ = p + std::min<std::size_t>(n, 128);
+      prefetch_end_ = p + n;
     } else {
       missed_block_ = index + 1;  // counted once: a read of it will not look again
     }

@@ -138,6 +138,13 @@ class table_iterator {
   bool try_next() {  // inline: this is the whole per-entry cost of a scan
     if (!valid()) return true;
     if (data_.at_last()) return try_next_block();
+    // Two lines of the next block per step, about the rate a scan consumes
+    // the current one: the next block arrives in cache while this one is read.
+    if (prefetch_next_ < prefetch_end_) {
+      __builtin_prefetch(prefetch_next_);
+      __builtin_prefetch(prefetch_next_ + 64);
+      prefetch_next_ += 128;
+    }
     data_.next();
     if (data_.corrupted()) [[unlikely]]
       fail_entry();
@@ -182,6 +189,9 @@ class table_iterator {
   // moves only); ahead_bytes_ is null if it was not cached.
   std::size_t ahead_index_ = npos;
   block_cache::block_ptr ahead_bytes_;
+  // The part of ahead_bytes_ not yet prefetched (see try_next).
+  const char* prefetch_next_ = nullptr;
+  const char* prefetch_end_ = nullptr;
   std::error_code error_;
   std::string message_;
 };
