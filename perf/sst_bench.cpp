@@ -166,20 +166,21 @@ row bench_strata(const dataset& d, const std::string& dir, std::size_t gets, int
   if (runs("cold")) r.cold_get = gets_pass(d.keys, std::min(gets, d.keys.size()) / 4, true);  // cache empty at first
   if (runs("warm")) r.warm_get = best_of(repeat, [&] { return gets_pass(d.keys, gets, true); });
   if (runs("negative")) r.negative_get = best_of(repeat, [&] { return gets_pass(d.absent, gets, false); });
-  if (runs("scan")) r.scan = best_of(repeat, [&] {
-    return run(ctx, [&]() -> asio::awaitable<double> {
-      const auto s = clock_type::now();
-      auto it = t.new_iterator();
-      std::size_t n = 0;
-      co_await it.seek_to_first();
-      while (it.valid()) {
-        ++n;
-        if (!it.try_next()) co_await it.next();
-      }
-      if (n != d.keys.size()) std::exit(3);
-      co_return per_second(n, s);
-    }());
-  });
+  if (runs("scan"))
+    r.scan = best_of(repeat, [&] {
+      return run(ctx, [&]() -> asio::awaitable<double> {
+        const auto s = clock_type::now();
+        auto it = t.new_iterator();
+        std::size_t n = 0;
+        co_await it.seek_to_first();
+        while (it.valid()) {
+          ++n;
+          if (!it.try_next()) co_await it.next();
+        }
+        if (n != d.keys.size()) std::exit(3);
+        co_return per_second(n, s);
+      }());
+    });
   return r;
 }
 
@@ -202,13 +203,14 @@ void read_with_seeks(Iterator& it, const dataset& d, std::size_t gets, int repea
   r.cold_get = gets_pass(d.keys, std::min(gets, d.keys.size()) / 4, true);
   if (runs("warm")) r.warm_get = best_of(repeat, [&] { return gets_pass(d.keys, gets, true); });
   if (runs("negative")) r.negative_get = best_of(repeat, [&] { return gets_pass(d.absent, gets, false); });
-  if (runs("scan")) r.scan = best_of(repeat, [&] {
-    const auto s = clock_type::now();
-    std::size_t n = 0;
-    for (it.SeekToFirst(); it.Valid(); it.Next()) ++n;
-    if (n != d.keys.size()) std::exit(3);
-    return per_second(n, s);
-  });
+  if (runs("scan"))
+    r.scan = best_of(repeat, [&] {
+      const auto s = clock_type::now();
+      std::size_t n = 0;
+      for (it.SeekToFirst(); it.Valid(); it.Next()) ++n;
+      if (n != d.keys.size()) std::exit(3);
+      return per_second(n, s);
+    });
 }
 #endif
 

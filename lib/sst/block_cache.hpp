@@ -1,27 +1,31 @@
 // sst/block_cache.hpp — the shared cache of decoded SSTable data blocks.
 //
 // Table readers look a block up by (table id, block offset) before they read
-// it from disk, and insert what they read. The cache is a sharded LRU bounded
-// in bytes (docs/block_cache.md has the design and its trade-offs).
+// it from disk, and insert what they read. The cache is sharded, bounded in
+// bytes, and evicts with CLOCK (docs/block_cache.md has the design and why
+// CLOCK rather than LRU).
 //
 // Guarantees:
 //   * bounded: each shard retains at most capacity / shards bytes of charge
 //     (block size + entry_overhead), so the whole cache retains at most
 //     capacity() bytes of charge at every moment, under any concurrency;
 //   * blocks are immutable and shared: a block_ptr handed out keeps its block
-//     alive and unchanged after it is evicted, replaced, erased or cleared;
-//   * LRU per shard: when a shard is over its share, its least recently used
-//     entries (by insert or lookup hit) are evicted first;
+//     alive and unchanged after it is evicted, replaced, erased or cleared,
+//     and after the cache is destroyed;
+//   * CLOCK per shard: an insert or a lookup hit marks the entry referenced;
+//     when a shard is over its share, a hand sweeps its entries, clearing
+//     marks, and evicts the first unmarked entry it meets (never the entry
+//     being inserted), until the shard is within its share;
 //   * a block whose charge exceeds a shard's share is not retained: insert()
 //     returns it, and counts one insert and one eviction.
 //
 // Thread safety: every member may be called concurrently from any number of
-// threads. Each shard has its own mutex; only get_stats() holds more than one
-// (all of them, in index order, so no cycle is possible).
-// The counters are exact: every call is counted exactly once, in the shard of
-// its key, under that shard's mutex. get_stats() takes all shard mutexes at
-// once, so it returns a consistent cut: the totals of exactly the calls that
-// completed before it, as if no call were in flight.
+// threads, and block_ptrs may be copied and dropped on any thread. Each shard
+// has its own mutex; only get_stats() holds more than one (all of them, in
+// index order, so no cycle is possible). The counters are exact: every call
+// is counted exactly once, in the shard of its key, under that shard's mutex.
+// get_stats() takes all shard mutexes at once, so it returns a consistent
+// cut: the totals of exactly the calls that completed before it.
 #pragma once
 
 #include <atomic>
@@ -30,6 +34,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 
 namespace strata::sst {
 
@@ -43,7 +49,7 @@ class block_cache {
 
     // fmix64 (MurmurHash3's finalizer) is a bijection, so within one table
     // distinct offsets never collide; across tables the bits are well mixed,
-    // which both the shard choice (upper bits) and the hash map (all bits) use.
+    // which both the shard choice (upper bits) and the slot (low bits) use.
     std::uint64_t hash() const noexcept { return fmix64(fmix64(table_id) ^ block_offset); }
 
    private:
@@ -57,22 +63,90 @@ class block_cache {
     }
   };
 
-  // A decoded block, shared by the cache and any number of readers.
-  using block_ptr = std::shared_ptr<const std::string>;
+  // A block's bytes with their reference count behind them, in one
+  // allocation: [bytes, padded to 8][block]. A block_ptr points at the
+  // count, which shares a cache line with the block's last bytes (the
+  // restart array, where every reader starts), so taking a reference costs
+  // no cache miss of its own. Immutable once made.
+  class block {
+   public:
+    const char* data() const noexcept { return reinterpret_cast<const char*>(this) - padded(size_); }
+    std::size_t size() const noexcept { return size_; }
+    std::string_view view() const noexcept { return {data(), size_}; }
+    operator std::string_view() const noexcept { return view(); }  // NOLINT: a block is its bytes
+    friend bool operator==(const block& b, std::string_view s) noexcept { return b.view() == s; }
+
+   private:
+    friend class block_cache;
+    friend class block_ptr;
+    explicit block(std::size_t size) noexcept : size_(size) {}
+    static constexpr std::size_t padded(std::size_t n) noexcept { return (n + 7) & ~std::size_t{7}; }
+    static block* make(std::string_view contents);
+    void release() const noexcept;
+
+    // Held by every block_ptr and, while the block is cached, by the cache.
+    // Increments are relaxed: whoever increments already holds a reference
+    // (its own block_ptr, or the cache's, under the shard mutex), so the
+    // block cannot be freed meanwhile, and no data is published by the
+    // count. The decrement is acq_rel: the last one must see every other
+    // holder's reads of the bytes finished before it frees them.
+    mutable std::atomic<std::uint64_t> refs_{1};
+    std::size_t size_;
+  };
+  static_assert(sizeof(block) == 16 && alignof(block) == 8);
+
+  // A counted reference to a block (like shared_ptr<const block>, intrusive).
+  class block_ptr {
+   public:
+    block_ptr() noexcept = default;
+    block_ptr(std::nullptr_t) noexcept {}  // NOLINT: like a null pointer
+    block_ptr(const block_ptr& o) noexcept : b_(o.b_) {
+      if (b_ != nullptr) b_->refs_.fetch_add(1, std::memory_order_relaxed);  // see block::refs_
+    }
+    block_ptr(block_ptr&& o) noexcept : b_(std::exchange(o.b_, nullptr)) {}
+    block_ptr& operator=(block_ptr o) noexcept {
+      std::swap(b_, o.b_);
+      return *this;
+    }
+    ~block_ptr() {
+      if (b_ != nullptr) b_->release();
+    }
+    void reset() noexcept { block_ptr().swap(*this); }
+    void swap(block_ptr& o) noexcept { std::swap(b_, o.b_); }
+
+    const block& operator*() const noexcept { return *b_; }
+    const block* operator->() const noexcept { return b_; }
+    const block* get() const noexcept { return b_; }
+    explicit operator bool() const noexcept { return b_ != nullptr; }
+    friend bool operator==(const block_ptr& a, const block_ptr& b) noexcept { return a.b_ == b.b_; }
+    friend bool operator==(const block_ptr& a, std::nullptr_t) noexcept { return a.b_ == nullptr; }
+    // Holders now (the cache counts as one while the block is cached); a
+    // snapshot, for tests and diagnostics.
+    long use_count() const noexcept {
+      return b_ == nullptr ? 0 : static_cast<long>(b_->refs_.load(std::memory_order_relaxed));
+    }
+
+   private:
+    friend class block_cache;
+    // Adopts one reference the caller already counted.
+    explicit block_ptr(const block* b) noexcept : b_(b) {}
+    const block* b_ = nullptr;
+  };
 
   struct stats {
     std::uint64_t hits = 0;       // lookups that found the key
     std::uint64_t misses = 0;     // lookups that did not
     std::uint64_t inserts = 0;    // insert() calls, replacements and oversize blocks included
-    std::uint64_t evictions = 0;  // LRU victims, plus oversize blocks not retained
+    std::uint64_t evictions = 0;  // CLOCK victims, plus oversize blocks not retained
     std::uint64_t entries = 0;    // blocks retained now
     std::uint64_t bytes = 0;      // their total charge
   };
 
   // Charged per entry on top of the block's size(): the bookkeeping on
-  // libstdc++/glibc x86-64 — hash-map node 80 + bucket slot 8, make_shared
-  // control block with its std::string 48, plus allocator headers — rounded.
-  // It keeps a cache of tiny blocks from using far more than its capacity.
+  // x86-64 glibc, rounded up — at most 4 slots of 32 bytes per entry (the
+  // slot table is at most half full and at least a quarter after growing),
+  // the 16-byte block trailer and the allocator's header. It keeps a cache of
+  // tiny blocks from using far more than its capacity.
   static constexpr std::size_t entry_overhead = 160;
   static constexpr unsigned default_shards = 16;
   static constexpr unsigned max_shards = 1u << 16;
@@ -85,14 +159,28 @@ class block_cache {
   block_cache(const block_cache&) = delete;
   block_cache& operator=(const block_cache&) = delete;
 
-  // The cached block, or nullptr. A hit makes the entry most recently used.
+  // The cached block, or null. A hit marks the entry referenced.
   block_ptr lookup(const key& k);
 
-  // Caches contents under k, replacing any block cached there, as the most
-  // recently used entry; evicts LRU entries of k's shard until it is within
-  // its share. Returns the (now shared) block — also when it is too large to
-  // be retained, so a reader can always use what it just read.
-  block_ptr insert(const key& k, std::string contents);
+  // Caches a copy of contents under k, replacing any block cached there, and
+  // marks it referenced; then evicts (CLOCK) until k's shard is within its
+  // share. Returns the cached block — also when it is too large to be
+  // retained, so a reader can always use what it just read.
+  block_ptr insert(const key& k, std::string_view contents);
+
+  // A block that no cache holds (for readers without a cache).
+  static block_ptr make_uncached(std::string_view contents);
+
+  // Hints, nothing else: they start fetching the memory a lookup(k) will
+  // read, so that a scan can ask for the blocks it needs next ahead of time
+  // and find those lookups cheap. They never fail and change nothing (no
+  // counter, no CLOCK mark). prefetch_slot is lock-free: the line of k's
+  // slot. prefetch_block, best issued after prefetch_slot has had time to
+  // land, takes k's shard mutex if it is free (else does nothing) and
+  // fetches the cached block's first and last lines (a reader starts at
+  // the end, where the reference count lives, and the first entry).
+  void prefetch_slot(const key& k) const noexcept;
+  void prefetch_block(const key& k) const noexcept;
 
   // Drops k's entry if any (not counted as an eviction).
   void erase(const key& k);
@@ -114,8 +202,7 @@ class block_cache {
   // Which shard holds k (< shard_count()).
   unsigned shard_of(const key& k) const noexcept {
     // Bits 32 and up: the keys of one shard all share these bits, so they
-    // must not be the low bits, which decide the bucket in a power-of-two
-    // hash table (libstdc++ reduces modulo a prime, but need not).
+    // must not be the low bits, which pick the key's slot in the shard.
     return static_cast<unsigned>(k.hash() >> 32) & shard_mask_;
   }
 

@@ -49,16 +49,41 @@ bool table_index::decode(std::string_view block, table_index& out, std::string& 
   return true;
 }
 
+namespace {
+
+// The first i in [0, n) with a[i] >= p, or n. Branchless, with the next
+// step's two candidate lines prefetched: a table's index is too large to
+// stay in cache between reads, and a mispredicted branch per step would
+// throw away the loads already in flight.
+std::size_t lower_bound_prefix(const std::uint64_t* a, std::size_t n, std::uint64_t p) noexcept {
+  if (n == 0) return 0;
+  const std::uint64_t* base = a;
+  while (n > 1) {
+    const std::size_t half = n / 2;
+    __builtin_prefetch(base + half / 2);
+    __builtin_prefetch(base + half + half / 2);
+    base = base[half - 1] < p ? base + half : base;  // a conditional move
+    n -= half;
+  }
+  return static_cast<std::size_t>(base - a) + (*base < p);
+}
+
+}  // namespace
+
 std::size_t table_index::seek(std::string_view target) const noexcept {
   const std::uint64_t p = prefix_of(user_key_of(target));
   // lower_bound: the first i with separator(i) >= target. Prefixes order the
-  // separators (non-strictly); only equal prefixes need the full comparison.
-  std::size_t lo = 0, n = prefixes_.size();
+  // separators (non-strictly): every separator before the first prefix >= p
+  // is below target, and every one from the first prefix > p on is above
+  // it; only the run of prefixes equal to p needs full comparisons.
+  std::size_t lo = lower_bound_prefix(prefixes_.data(), prefixes_.size(), p);
+  if (lo == prefixes_.size() || prefixes_[lo] != p) return lo;
+  std::size_t n = lower_bound_prefix(prefixes_.data() + lo, prefixes_.size() - lo, p + 1);
+  if (p == UINT64_MAX) n = prefixes_.size() - lo;  // (p + 1 wrapped)
   while (n > 0) {
     const std::size_t half = n / 2;
     const std::size_t mid = lo + half;
-    const bool less = prefixes_[mid] != p ? prefixes_[mid] < p : compare_internal_keys(separator(mid), target) < 0;
-    if (less) {
+    if (compare_internal_keys(separator(mid), target) < 0) {
       lo = mid + 1;
       n -= half + 1;
     } else {

@@ -41,8 +41,7 @@ asio::awaitable<std::error_code> table_reader::data_block(const block_handle& h,
   }
   std::string contents;
   if (auto ec = co_await read_block(h, contents, message)) co_return ec;
-  out = cache_ != nullptr ? cache_->insert({cache_id_, h.offset}, std::move(contents))
-                          : std::make_shared<const std::string>(std::move(contents));
+  out = cache_ != nullptr ? cache_->insert({cache_id_, h.offset}, contents) : block_cache::make_uncached(contents);
   co_return std::error_code{};
 }
 
@@ -224,6 +223,16 @@ bool table_iterator::adopt_block(std::size_t index, block_cache::block_ptr bytes
   if (forward && index + 1 < table_->index_.size()) {
     ahead_index_ = index + 1;
     ahead_bytes_ = table_->cached_block(table_->index_.handle(index + 1));
+    // A pipeline over the blocks after it, one stage per block scanned: the
+    // slot of index + 3 now, the bytes of index + 2 (whose slot was fetched
+    // one block ago), so that each lookup above finds both in cache.
+    if (table_->cache_ != nullptr) {
+      const auto& index_of = table_->index_;
+      if (index + 3 < index_of.size())
+        table_->cache_->prefetch_slot({table_->cache_id_, index_of.handle(index + 3).offset});
+      if (index + 2 < index_of.size())
+        table_->cache_->prefetch_block({table_->cache_id_, index_of.handle(index + 2).offset});
+    }
     if (ahead_bytes_) {
       // Its first lines and restart count now; the rest while this block is
       // scanned (try_next).

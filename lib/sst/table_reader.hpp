@@ -176,9 +176,9 @@ class table_iterator {
   // (past the end) or npos (before the beginning).
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
   std::size_t block_index_ = npos;
-  // Shared and heap-held: block_ and data_ view into it, so moving the
+  // Counted and heap-held: block_ and data_ view into it, so moving the
   // iterator must not move the bytes (and a cached block can be shared).
-  std::shared_ptr<const std::string> block_bytes_;
+  block_cache::block_ptr block_bytes_;
   block_reader block_{std::string_view{}};
   block_reader::iterator data_;
   bool data_valid_ = false;
