@@ -16,15 +16,17 @@
 // WAL take over, and the sealed one is flushed to a level-0 table on the
 // background pool, recorded in the MANIFEST, and only then is its WAL
 // deleted. Reads look in the active memtable, the sealed ones newest first,
-// then the tables newest first. Status (issue 6, in progress): compaction
-// and the slowdown trigger are not there yet; compact() flushes and then
-// completes with errc::not_supported. docs/db.md has the details and the choices.
+// then the tables: level 0 newest first, then one table per deeper level.
+// Leveled compaction on the background pool merges level n into n+1 as
+// levels fill (docs/compaction.md). docs/db.md has the details and the
+// choices.
 //
 // Thread safety: a db may be used from any number of threads and
 // coroutines at once. A batch is atomic: readers see all of it or none.
 // Keep the db (the shared_ptr) alive until close() completes.
 #pragma once
 
+#include <array>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -61,7 +63,21 @@ struct options {
   int bits_per_key = 10;         // bloom filter; 0 = none
   bool compress_tables = false;  // lz4 on data blocks
   std::size_t block_cache_bytes = std::size_t{64} << 20;
-  bool force_io_fallback = false;  // thread-pool I/O instead of io_uring (tests)
+  // Leveled compaction (docs/compaction.md). Level 0 is compacted into
+  // level 1 once it holds level0_compaction_trigger tables; at
+  // level0_slowdown_writes_trigger each write waits 1 ms first (awaitably);
+  // at level0_stop_writes_trigger a full memtable waits for compaction
+  // before it is sealed. Level n >= 1 is compacted into n+1 once it holds
+  // more than max_bytes_for_level_base * multiplier^(n-1) bytes. Outputs
+  // are cut at target_file_bytes (between user keys).
+  unsigned level0_compaction_trigger = 4;
+  unsigned level0_slowdown_writes_trigger = 8;
+  unsigned level0_stop_writes_trigger = 12;
+  std::uint64_t max_bytes_for_level_base = std::uint64_t{256} << 20;
+  double max_bytes_for_level_multiplier = 10;
+  std::uint64_t target_file_bytes = std::uint64_t{64} << 20;
+  unsigned max_concurrent_compactions = 1;  // jobs at once, on disjoint levels
+  bool force_io_fallback = false;           // thread-pool I/O instead of io_uring (tests)
 };
 
 struct write_options {
@@ -106,7 +122,18 @@ struct db_stats {
   std::uint64_t immutable_memtables = 0;
   std::uint64_t flushes = 0, flush_bytes = 0;  // tables written by flushes
   std::uint64_t l0_files = 0, table_files = 0, table_bytes = 0;
-  std::uint64_t stalls = 0;  // writes that waited for a flush
+  std::uint64_t stalls = 0;     // writes that waited for a flush or for level 0 to shrink
+  std::uint64_t slowdowns = 0;  // writes delayed 1 ms because level 0 was at the slowdown trigger
+  std::uint64_t compactions = 0, trivial_moves = 0;
+  std::uint64_t compaction_bytes_read = 0, compaction_bytes_written = 0;
+  double compaction_seconds = 0;
+  std::uint64_t compactions_running = 0;
+  // The picker's highest level score (>= 1: a level wants compacting). With
+  // compactions_running, 0 and < 1 mean the tree has settled.
+  double max_compaction_score = 0;
+  // (flush_bytes + compaction_bytes_written) / user_bytes_written; 0 before any write.
+  double write_amplification = 0;
+  std::array<std::uint64_t, 7> level_files{}, level_bytes{};
   std::uint64_t block_cache_hits = 0, block_cache_misses = 0;
   std::uint64_t bloom_checked = 0, bloom_useful = 0;  // table lookups that asked a filter / were answered by it
   // Latency from call to completion (before the handler is posted), in
@@ -188,8 +215,10 @@ class db {
   // The newest visible state, pinned; pass it in read_options.
   std::shared_ptr<const strata::snapshot> snapshot();
 
-  // Full compaction. Not available until leveled compaction lands (issue
-  // 7): flushes the memtables, then completes with errc::not_supported.
+  // Full compaction: flushes the memtables, then merges every level into
+  // the next, from level 0 down to the deepest level that holds data, so
+  // that all data ends in that one level with obsolete versions and
+  // tombstones that no snapshot needs dropped.
   template <typename Token = default_token>
   auto compact(Token&& token = {}) {
     return boost::asio::async_initiate<Token, void(boost::system::error_code)>(

@@ -5,6 +5,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_future.hpp>
 #include <filesystem>
 #include <iterator>
@@ -14,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "compaction/compaction_job.hpp"
 #include "db/file_names.hpp"
 #include "db/posix_sync.hpp"
 #include "sst/internal_key.hpp"
@@ -118,6 +120,20 @@ std::string to_string(const db_stats& s) {
   line("table_files", s.table_files);
   line("table_bytes", s.table_bytes);
   line("stalls", s.stalls);
+  line("slowdowns", s.slowdowns);
+  line("compactions", s.compactions);
+  line("trivial_moves", s.trivial_moves);
+  line("compaction_bytes_read", s.compaction_bytes_read);
+  line("compaction_bytes_written", s.compaction_bytes_written);
+  micros("compaction_seconds", s.compaction_seconds);
+  line("compactions_running", s.compactions_running);
+  micros("max_compaction_score", s.max_compaction_score);
+  micros("write_amplification", s.write_amplification);
+  for (std::size_t level = 0; level < s.level_files.size(); ++level) {
+    if (s.level_files[level] == 0) continue;
+    line(fmt::format("level{}_files", level), s.level_files[level]);
+    line(fmt::format("level{}_bytes", level), s.level_bytes[level]);
+  }
   line("block_cache_hits", s.block_cache_hits);
   line("block_cache_misses", s.block_cache_misses);
   line("bloom_checked", s.bloom_checked);
@@ -154,6 +170,7 @@ struct db_impl::pending_write {
   std::shared_ptr<mem_state> state;  // set when queued
   sequence_number first = 0;         // 0 until reserved
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  bool delayed = false;  // already waited out one slowdown delay
 };
 
 db_impl::db_impl(std::string path, options opts)
@@ -163,7 +180,15 @@ db_impl::db_impl(std::string path, options opts)
       cache_(std::max<std::size_t>(opts.block_cache_bytes, 1)),
       background_(opts.background_threads == 0 ? 1 : opts.background_threads),
       versions_(path_),
-      snapshots_(std::make_shared<snapshot::registry>()) {
+      snapshots_(std::make_shared<snapshot::registry>()),
+      // The trigger never above the stop: writers stopped by level 0 must
+      // be able to count on the compaction that frees them.
+      picker_({.level0_compaction_trigger =
+                   opts.level0_stop_writes_trigger > 0
+                       ? std::min(std::max(1u, opts.level0_compaction_trigger), opts.level0_stop_writes_trigger)
+                       : opts.level0_compaction_trigger,
+               .max_bytes_for_level_base = opts.max_bytes_for_level_base,
+               .max_bytes_for_level_multiplier = opts.max_bytes_for_level_multiplier}) {
   if (auto* faults = test_fault_injector.load(std::memory_order_acquire)) engine_->set_fault_injector(faults);
 }
 
@@ -337,7 +362,9 @@ std::error_code db_impl::recover_locked_directory(std::string& message) {
                           (kind == db_internal::file_kind::log && number < versions_.log_number());
     if (obsolete) std::filesystem::remove(entry.path(), fs_ec);
   }
+  refresh_level0_locked();
   maybe_schedule_flush_locked();
+  maybe_schedule_compaction_locked();
   return {};
 }
 
@@ -390,9 +417,30 @@ void db_impl::submit(const std::shared_ptr<pending_write>& w) {
     w->handler.complete({});
     return;
   }
+  if (!w->delayed && options_.level0_slowdown_writes_trigger > 0 &&
+      l0_files_ >= options_.level0_slowdown_writes_trigger) {
+    // Level 0 is filling faster than compaction drains it: hand each write
+    // a 1 ms delay (LevelDB's), once, so compaction gets the disk and the
+    // CPU before the stop trigger halts writers outright.
+    w->delayed = true;
+    ++slowdowns_;
+    ++delayed_writes_;
+    auto timer = std::make_shared<asio::steady_timer>(background_, std::chrono::milliseconds(1));
+    timer->async_wait([this, w, timer](boost::system::error_code) {
+      {
+        std::lock_guard relock(mu_);
+        --delayed_writes_;
+      }
+      submit(w);
+    });
+    return;
+  }
   if (active_->mem->memory_usage() >= options_.memtable_bytes) {
-    // Backpressure: wait for a flush to make room (or for the spare WAL).
-    if (sealed_.size() >= std::max(1u, options_.max_immutable_memtables) || !rotate_locked()) {
+    // Backpressure: wait for a flush to make room (or for the spare WAL), or
+    // for compaction to shrink level 0.
+    const bool level0_full =
+        options_.level0_stop_writes_trigger > 0 && l0_files_ >= options_.level0_stop_writes_trigger;
+    if (level0_full || sealed_.size() >= std::max(1u, options_.max_immutable_memtables) || !rotate_locked()) {
       ++stalls_;
       stalled_.push_back([this, w] { submit(w); });
       return;
@@ -666,6 +714,7 @@ void db_impl::after_flush(std::error_code ec, std::string message, std::shared_p
     } else {
       if (table) tables_[meta.number] = std::move(table);
       sealed_.pop_front();  // after the table is readable: a read sees one or the other, or both
+      refresh_level0_locked();
       ++flushes_;
       flush_bytes_ += meta.size;
       for (auto it = flush_waiters_.begin(); it != flush_waiters_.end();) {
@@ -681,6 +730,7 @@ void db_impl::after_flush(std::error_code ec, std::string message, std::shared_p
     }
     wake_stalled_locked(wake);
     maybe_schedule_flush_locked();
+    maybe_schedule_compaction_locked();
     finish_close_if_idle_locked();
   }
   if (obsolete_below != 0 && options_.wal) {
@@ -714,6 +764,208 @@ void db_impl::flush(error_handler handler) {
   }
   flush_waiters_.push_back({sealed_.back(), std::move(handler)});
   maybe_schedule_flush_locked();
+}
+
+// ---- compaction ----
+
+void db_impl::refresh_level0_locked() { l0_files_ = versions_.current()->levels[0].size(); }
+
+void db_impl::maybe_schedule_compaction_locked() {
+  if (closing_ || closed_ || background_error_) return;
+  const unsigned limit = std::max(1u, options_.max_concurrent_compactions);
+  while (compactions_running_ < limit) {
+    const auto version = versions_.current();
+    std::optional<compaction::compaction_plan> plan;
+    bool manual = false;
+    // A db::compact() first: it walks its levels down one job at a time.
+    while (!manual_.empty() && !manual_.front().running && !plan) {
+      auto& m = manual_.front();
+      if (m.next_level > m.last_level) {
+        auto handler = std::move(m.handler);
+        manual_.pop_front();
+        asio::post(background_, [h = std::make_shared<error_handler>(std::move(handler))] { h->complete({}); });
+        continue;
+      }
+      // Levels above the last merge down; the last is rewritten in place.
+      const bool in_place = m.next_level == m.last_level;
+      const auto level = static_cast<std::size_t>(m.next_level);
+      if (busy_levels_[level] || (!in_place && busy_levels_[level + 1])) break;  // when that job is done
+      plan = picker_.whole_level(*version, m.next_level, in_place);
+      if (!plan) {
+        ++m.next_level;  // nothing in this level: on to the next
+        continue;
+      }
+      m.running = true;
+      manual = true;
+    }
+    if (!plan) plan = picker_.pick(*version, busy_levels_);
+    if (!plan) return;
+    busy_levels_[static_cast<std::size_t>(plan->level)] = true;
+    busy_levels_[static_cast<std::size_t>(plan->output_level())] = true;
+    ++compactions_running_;
+    asio::post(background_, [this, p = std::move(*plan), manual]() mutable { run_compaction(std::move(p), manual); });
+  }
+}
+
+void db_impl::run_compaction(compaction::compaction_plan plan, bool manual) {
+  const auto start = clock::now();
+  std::string message;
+  std::error_code ec;
+  db_internal::version_edit edit;
+  for (int side = 0; side < 2; ++side) {
+    for (const auto& f : plan.inputs[static_cast<std::size_t>(side)])
+      edit.deleted.emplace_back(side == 0 ? plan.level : plan.output_level(), f.number);
+  }
+  std::vector<std::uint64_t> unlink;   // input files, once the edit is durable
+  std::vector<std::uint64_t> created;  // output files, to remove if the job fails
+  compaction::job_result result;
+  if (plan.trivial_move) {
+    edit.added.emplace_back(plan.output_level(), plan.inputs[0].front());
+  } else {
+    // Inputs: the open tables (held for the job; a reader may hold them too).
+    std::vector<std::shared_ptr<open_table>> held;
+    std::vector<sst::table_iterator> inputs;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& side : plan.inputs) {
+        for (const auto& f : side) {
+          const auto t = tables_.find(f.number);
+          if (t == tables_.end()) {
+            ec = errc::corruption;
+            message = fmt::format("compaction: table {} is in the version but not open", f.number);
+            break;
+          }
+          held.push_back(t->second);
+        }
+      }
+    }
+    for (const auto& t : held) inputs.push_back(t->reader->new_iterator());
+    const compaction::job_options jo{
+        .table = {.block_size = options_.block_size,
+                  .bits_per_key = options_.bits_per_key,
+                  .data_compression = options_.compress_tables ? sst::compression::lz4 : sst::compression::none},
+        .target_file_bytes = std::max<std::uint64_t>(1, options_.target_file_bytes),
+        .oldest_snapshot = oldest_snapshot()};
+    const compaction::new_output_fn new_output = [&](std::uint64_t& number, std::unique_ptr<io::file>& file,
+                                                     std::string& why) -> std::error_code {
+      {
+        std::lock_guard lock(versions_mu_);
+        number = versions_.new_file_number();
+      }
+      const std::string name = db_internal::table_file_name(path_, number);
+      std::error_code oec;
+      file = io::file::open(*engine_, name, {.create = true, .truncate = true}, oec);
+      if (oec) {
+        why = fmt::format("create {}: {}", name, oec.message());
+        return oec;
+      }
+      created.push_back(number);
+      return {};
+    };
+    if (!ec) ec = run_here(compaction::run_compaction_job(plan, std::move(inputs), jo, new_output, result, message));
+    if (!ec)
+      ec = db_internal::sync_dir(path_, message);  // the outputs' names are durable before the MANIFEST names them
+    // Outputs are opened and readable before the edit makes inputs go away.
+    std::vector<std::pair<std::uint64_t, std::shared_ptr<open_table>>> opened;
+    for (const auto& out : result.outputs) {
+      if (ec) break;
+      std::shared_ptr<open_table> t;
+      if ((ec = open_table_file(out.number, t, message))) break;
+      opened.emplace_back(out.number, std::move(t));
+      edit.added.emplace_back(plan.output_level(), out);
+    }
+    if (!ec) {
+      std::lock_guard lock(mu_);
+      for (auto& [number, t] : opened) tables_[number] = std::move(t);
+    }
+    for (const auto& side : plan.inputs) {
+      for (const auto& f : side) unlink.push_back(f.number);
+    }
+  }
+  if (!ec) {
+    std::lock_guard lock(versions_mu_);
+    ec = versions_.log_and_apply(edit, message);
+  }
+  if (ec) {
+    // Nothing changed in the version: the outputs are garbage.
+    std::error_code rec;
+    for (const auto n : created) std::filesystem::remove(db_internal::table_file_name(path_, n), rec);
+    {
+      std::lock_guard lock(mu_);
+      for (const auto n : created) tables_.erase(n);
+    }
+    unlink.clear();
+  }
+  const double seconds = std::chrono::duration<double>(clock::now() - start).count();
+  after_compaction(plan, manual, ec, std::move(message), std::move(unlink), seconds, result.bytes_read,
+                   result.bytes_written);
+}
+
+void db_impl::after_compaction(const compaction::compaction_plan& plan, bool manual, std::error_code ec,
+                               std::string message, std::vector<std::uint64_t> unlink, double seconds,
+                               std::uint64_t read, std::uint64_t written) {
+  std::vector<std::function<void()>> wake;
+  std::vector<error_handler> manual_done;
+  {
+    std::lock_guard lock(mu_);
+    --compactions_running_;
+    busy_levels_[static_cast<std::size_t>(plan.level)] = false;
+    busy_levels_[static_cast<std::size_t>(plan.output_level())] = false;
+    if (ec) {
+      if (!background_error_) background_error_ = ec;
+      last_error_ = fmt::format("compaction failed: {}", message);
+      for (auto& m : manual_) manual_done.push_back(std::move(m.handler));
+      manual_.clear();
+    } else {
+      for (const auto n : unlink) tables_.erase(n);  // readers holding them keep them open
+      if (plan.trivial_move) {
+        ++trivial_moves_;
+      } else {
+        ++compactions_;
+        compaction_bytes_read_ += read;
+        compaction_bytes_written_ += written;
+        compaction_seconds_ += seconds;
+      }
+      if (manual && !manual_.empty() && manual_.front().running) {
+        manual_.front().running = false;
+        ++manual_.front().next_level;
+      }
+      refresh_level0_locked();
+    }
+    wake_stalled_locked(wake);
+    maybe_schedule_compaction_locked();
+    finish_close_if_idle_locked();
+  }
+  std::error_code rec;
+  for (const auto n : unlink) std::filesystem::remove(db_internal::table_file_name(path_, n), rec);
+  for (auto& h : manual_done) h.complete(to_boost(ec));
+  for (auto& f : wake) f();
+}
+
+void db_impl::compact(error_handler handler) {
+  auto h = std::make_shared<error_handler>(std::move(handler));
+  flush(error_handler(asio::bind_executor(background_.get_executor(), [this, h](boost::system::error_code ec) {
+    if (ec) return h->complete(ec);
+    start_manual_compaction(std::move(*h));
+  })));
+}
+
+void db_impl::start_manual_compaction(error_handler handler) {
+  std::unique_lock lock(mu_);
+  const std::error_code refuse = closing_ || closed_ ? std::error_code(errc::closed) : background_error_;
+  if (refuse) {
+    lock.unlock();
+    handler.complete(to_boost(refuse));
+    return;
+  }
+  const auto version = versions_.current();
+  int deepest = 0;
+  for (int level = 0; level < db_internal::num_levels; ++level) {
+    if (!version->levels[static_cast<std::size_t>(level)].empty()) deepest = level;
+  }
+  manual_.push_back(
+      {.next_level = 0, .last_level = std::max(1, deepest), .running = false, .handler = std::move(handler)});
+  maybe_schedule_compaction_locked();
 }
 
 // ---- reads ----
@@ -912,7 +1164,11 @@ void db_impl::close(error_handler handler) {
     }
     closing_ = true;
     close_handler_ = std::move(handler);
-    refused.swap(stalled_);                             // they will see closing_ and complete with `closed`
+    refused.swap(stalled_);  // they will see closing_ and complete with `closed`
+    for (auto& m : manual_) {
+      if (!m.running) waiters.push_back({nullptr, std::move(m.handler)});  // never starts
+    }
+    std::erase_if(manual_, [](const manual_compaction& m) { return !m.running; });
     if (!flush_running_) waiters.swap(flush_waiters_);  // a flush that never starts
     finish_close_if_idle_locked();
   }
@@ -922,6 +1178,7 @@ void db_impl::close(error_handler handler) {
 
 void db_impl::finish_close_if_idle_locked() {
   if (!closing_ || closed_ || close_started_ || flush_running_ || spare_wal_pending_ || !acks_.empty()) return;
+  if (compactions_running_ > 0 || delayed_writes_ > 0) return;
   if (active_ && active_->writes_in_flight > 0) return;
   for (const auto& s : sealed_) {
     if (s->writes_in_flight > 0) return;
@@ -986,7 +1243,11 @@ db_stats db_impl::stats() const {
   const auto version = versions_.current();
   s.l0_files = version->levels[0].size();
   s.table_files = version->file_count();
-  for (int level = 0; level < db_internal::num_levels; ++level) s.table_bytes += version->level_bytes(level);
+  for (int level = 0; level < db_internal::num_levels; ++level) {
+    s.level_files[static_cast<std::size_t>(level)] = version->levels[static_cast<std::size_t>(level)].size();
+    s.level_bytes[static_cast<std::size_t>(level)] = version->level_bytes(level);
+    s.table_bytes += version->level_bytes(level);
+  }
   std::lock_guard lock(mu_);
   s.last_sequence = sequences_ ? sequences_->visible() : 0;
   if (active_) {
@@ -1004,6 +1265,19 @@ db_stats db_impl::stats() const {
   s.flushes = flushes_;
   s.flush_bytes = flush_bytes_;
   s.stalls = stalls_;
+  s.slowdowns = slowdowns_;
+  s.compactions = compactions_;
+  s.trivial_moves = trivial_moves_;
+  s.compaction_bytes_read = compaction_bytes_read_;
+  s.compaction_bytes_written = compaction_bytes_written_;
+  s.compaction_seconds = compaction_seconds_;
+  s.compactions_running = compactions_running_;
+  for (int level = 0; level < db_internal::num_levels; ++level)
+    s.max_compaction_score = std::max(s.max_compaction_score, picker_.score(*version, level));
+  if (s.user_bytes_written > 0) {
+    s.write_amplification =
+        static_cast<double>(flush_bytes_ + compaction_bytes_written_) / static_cast<double>(s.user_bytes_written);
+  }
   return s;
 }
 
@@ -1052,12 +1326,7 @@ void db::start_get_many(
 std::shared_ptr<const snapshot> db::snapshot() { return impl_->take_snapshot(); }
 
 void db::start_compact(detail::posted_handler<boost::system::error_code> handler) {
-  // Until leveled compaction exists: flush, then say clearly that the rest is not there.
-  auto h = std::make_shared<detail::posted_handler<boost::system::error_code>>(std::move(handler));
-  impl_->flush(
-      db_impl::error_handler(asio::bind_executor(impl_->background_executor(), [h](boost::system::error_code ec) {
-        h->complete(ec ? ec : to_boost(errc::not_supported));
-      })));
+  impl_->compact(std::move(handler));
 }
 
 void db::start_close(detail::posted_handler<boost::system::error_code> handler) { impl_->close(std::move(handler)); }

@@ -30,6 +30,15 @@
 // (table_reader::try_get); otherwise the rest of the search continues as a
 // coroutine on the background pool.
 //
+// Compaction (background pool, up to max_concurrent_compactions jobs on
+// disjoint levels): the picker (compaction/compaction_picker.hpp) chooses
+// from the current version; the job merges the inputs into new tables of
+// the next level; the new tables are opened and put in the table map, then
+// the edit (inputs out, outputs in) is logged, then the inputs leave the
+// map and their files are unlinked. A read that took its view earlier
+// still holds the input tables open (shared_ptr), and an unlinked file
+// stays readable through its descriptor, so reads never miss data.
+//
 // Lock order: mu_, then versions_mu_, then a wal_writer's own lock.
 // Thread safety: every public member may be called from any thread.
 #pragma once
@@ -47,6 +56,7 @@
 #include <system_error>
 #include <vector>
 
+#include "compaction/compaction_picker.hpp"
 #include "db/db_lock.hpp"
 #include "db/version_set.hpp"
 #include "db/visible_sequence.hpp"
@@ -86,6 +96,7 @@ class db_impl {
   // visible), or the newest visible sequence if none is held.
   sequence_number oldest_snapshot() const;
   void flush(error_handler handler);
+  void compact(error_handler handler);  // db::compact: a flush, then every level merged down
   void close(error_handler handler);
 
   db_stats stats() const;
@@ -176,6 +187,23 @@ class db_impl {
   void after_flush(std::error_code ec, std::string message, std::shared_ptr<open_table> table,
                    const db_internal::table_file& meta);
   void wake_stalled_locked(std::vector<std::function<void()>>& out);
+  // Compaction: start what the picker (or a pending db::compact) wants, up
+  // to max_concurrent_compactions (mu_ held).
+  void maybe_schedule_compaction_locked();
+  void run_compaction(compaction::compaction_plan plan, bool manual);  // background
+  void after_compaction(const compaction::compaction_plan& plan, bool manual, std::error_code ec, std::string message,
+                        std::vector<std::uint64_t> unlink, double seconds, std::uint64_t read, std::uint64_t written);
+  void refresh_level0_locked();
+  void start_manual_compaction(
+      error_handler handler);  // after its flush  // l0_files_ from the current version (mu_ held)
+  // A pending db::compact(): levels next_level .. last_level - 1 are merged
+  // down one after the other, then last_level is rewritten in place.
+  struct manual_compaction {
+    int next_level = 0;
+    int last_level = 1;
+    bool running = false;
+    error_handler handler;
+  };
   void finish_close_if_idle_locked();  // mu_ held
   void finish_close();                 // background
   void close_done(std::error_code ec);
@@ -210,6 +238,15 @@ class db_impl {
   error_handler close_handler_;
   std::string last_error_;
   std::uint64_t flushes_ = 0, flush_bytes_ = 0, stalls_ = 0;
+  compaction::leveled_picker picker_;
+  std::array<bool, db_internal::num_levels> busy_levels_{};  // a running job reads or writes the level
+  unsigned compactions_running_ = 0;
+  std::size_t l0_files_ = 0;     // level 0 of the current version
+  unsigned delayed_writes_ = 0;  // writes waiting out a slowdown delay
+  std::deque<manual_compaction> manual_;
+  std::uint64_t compactions_ = 0, trivial_moves_ = 0, compaction_bytes_read_ = 0, compaction_bytes_written_ = 0;
+  std::uint64_t slowdowns_ = 0;
+  double compaction_seconds_ = 0;
 
   // Relaxed counters: statistics only.
   std::atomic<std::uint64_t> puts_{0}, erases_{0}, batches_{0}, gets_{0}, get_hits_{0}, user_bytes_{0};

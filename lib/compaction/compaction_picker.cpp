@@ -1,0 +1,128 @@
+#include "compaction/compaction_picker.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "sst/internal_key.hpp"
+
+namespace strata::compaction {
+
+using db_internal::num_levels;
+using db_internal::table_file;
+using db_internal::version;
+
+namespace {
+
+std::string_view user_smallest(const table_file& f) { return sst::user_key_of(f.smallest); }
+std::string_view user_largest(const table_file& f) { return sst::user_key_of(f.largest); }
+
+// The user-key range of some files (non-empty).
+void range_of(const std::vector<table_file>& files, std::string& smallest, std::string& largest) {
+  smallest = user_smallest(files.front());
+  largest = user_largest(files.front());
+  for (const auto& f : files) {
+    if (user_smallest(f) < std::string_view(smallest)) smallest = user_smallest(f);
+    if (user_largest(f) > std::string_view(largest)) largest = user_largest(f);
+  }
+}
+
+}  // namespace
+
+std::vector<table_file> overlapping(const version& v, int level, std::string_view smallest, std::string_view largest) {
+  std::vector<table_file> out;
+  for (const auto& f : v.levels[static_cast<std::size_t>(level)]) {
+    if (user_largest(f) < smallest || user_smallest(f) > largest) continue;
+    out.push_back(f);
+  }
+  return out;
+}
+
+std::uint64_t leveled_picker::target_bytes(int level) const {
+  if (level <= 0) return 0;
+  return static_cast<std::uint64_t>(static_cast<double>(options_.max_bytes_for_level_base) *
+                                    std::pow(options_.max_bytes_for_level_multiplier, level - 1));
+}
+
+double leveled_picker::score(const version& v, int level) const {
+  if (level == 0) {
+    return static_cast<double>(v.levels[0].size()) / std::max(1u, options_.level0_compaction_trigger);
+  }
+  if (level >= num_levels - 1) return 0;  // the last level has nowhere to go
+  return static_cast<double>(v.level_bytes(level)) /
+         static_cast<double>(std::max<std::uint64_t>(1, target_bytes(level)));
+}
+
+void leveled_picker::complete(const version& v, compaction_plan& plan) const {
+  std::string smallest, largest;
+  range_of(plan.inputs[0], smallest, largest);
+  if (plan.output_level() != plan.level) plan.inputs[1] = overlapping(v, plan.output_level(), smallest, largest);
+  // Growing the range by level + 1's files could pull in more of level
+  // n >= 1 (LevelDB's "expand"); not done: the range of the first side
+  // already decides which files of level + 1 must come, and files of level
+  // n outside it stay put, disjoint from the outputs.
+  if (!plan.inputs[1].empty()) {
+    std::string s2, l2;
+    range_of(plan.inputs[1], s2, l2);
+    if (s2 < smallest) smallest = s2;
+    if (l2 > largest) largest = l2;
+  }
+  plan.bottommost = true;
+  for (int below = plan.output_level() + 1; below < num_levels; ++below) {
+    if (!overlapping(v, below, smallest, largest).empty()) {
+      plan.bottommost = false;
+      break;
+    }
+  }
+  plan.trivial_move = plan.inputs[0].size() == 1 && plan.inputs[1].empty();
+}
+
+std::optional<compaction_plan> leveled_picker::pick(const version& v, const std::array<bool, num_levels>& busy) {
+  int best = -1;
+  double best_score = 1;
+  for (int level = 0; level < num_levels - 1; ++level) {
+    if (busy[static_cast<std::size_t>(level)] || busy[static_cast<std::size_t>(level + 1)]) continue;
+    const double s = score(v, level);
+    if (s >= best_score) {  // ties go to the lower level: its data is newer and blocks writers first
+      if (best < 0 || s > best_score) {
+        best = level;
+        best_score = s;
+      }
+    }
+  }
+  if (best < 0) return std::nullopt;
+  compaction_plan plan;
+  plan.level = best;
+  plan.output = best + 1;
+  plan.score = best_score;
+  const auto& files = v.levels[static_cast<std::size_t>(best)];
+  if (best == 0) {
+    plan.inputs[0] = files;
+  } else {
+    // The first file after the cursor, wrapping around.
+    auto& cursor = cursor_[static_cast<std::size_t>(best)];
+    auto it = std::find_if(files.begin(), files.end(), [&](const table_file& f) {
+      return cursor.empty() || sst::compare_internal_keys(f.largest, cursor) > 0;
+    });
+    if (it == files.end()) it = files.begin();
+    plan.inputs[0] = {*it};
+    cursor = it->largest;
+  }
+  complete(v, plan);
+  return plan;
+}
+
+std::optional<compaction_plan> leveled_picker::whole_level(const version& v, int level, bool in_place) {
+  const int last = in_place ? num_levels - 1 : num_levels - 2;
+  if (level < 0 || level > last || v.levels[static_cast<std::size_t>(level)].empty()) return std::nullopt;
+  compaction_plan plan;
+  plan.level = level;
+  plan.output = in_place ? level : level + 1;
+  plan.inputs[0] = v.levels[static_cast<std::size_t>(level)];
+  complete(v, plan);
+  // A whole level is rewritten even if it is one file: db::compact() must
+  // drop what is obsolete, which a move would keep.
+  plan.trivial_move = false;
+  return plan;
+}
+
+}  // namespace strata::compaction

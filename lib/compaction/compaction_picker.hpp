@@ -1,0 +1,74 @@
+// compaction/compaction_picker.hpp — which compaction to run next.
+//
+// compaction_picker is the seam for other strategies (tiered/universal,
+// FIFO); leveled_picker is the one implemented. It scores every level —
+// level 0 by its file count over level0_compaction_trigger, level n >= 1 by
+// its bytes over max_bytes_for_level_base * multiplier^(n-1) — and picks
+// the highest score >= 1. From level 0 it takes every file (their ranges
+// overlap); from level n >= 1 the first file after the level's cursor (the
+// largest key the last compaction of that level consumed), wrapping around,
+// so successive compactions sweep the key space evenly. It then adds the
+// files of level n+1 that overlap the inputs' user-key range.
+//
+// Levels with a compaction running are skipped (the caller says which), so
+// two jobs never share an input or write the same output level.
+// Not thread-safe: the db calls it under its mutex.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compaction/compaction_plan.hpp"
+#include "db/version.hpp"
+
+namespace strata::compaction {
+
+struct leveled_options {
+  unsigned level0_compaction_trigger = 4;
+  std::uint64_t max_bytes_for_level_base = std::uint64_t{256} << 20;
+  double max_bytes_for_level_multiplier = 10;
+};
+
+class compaction_picker {
+ public:
+  virtual ~compaction_picker() = default;
+  // The next automatic compaction, or nothing if no level needs one.
+  // busy[n]: a job is reading level n or writing level n (skip both).
+  virtual std::optional<compaction_plan> pick(const db_internal::version& v,
+                                              const std::array<bool, db_internal::num_levels>& busy) = 0;
+  // A job over everything in `level` and what overlaps it in level + 1
+  // (db::compact), or with in_place, everything in `level` rewritten into
+  // `level` itself (the last step of db::compact: the bottom level drops
+  // what no snapshot needs). Nothing if the level is empty.
+  virtual std::optional<compaction_plan> whole_level(const db_internal::version& v, int level, bool in_place) = 0;
+};
+
+class leveled_picker final : public compaction_picker {
+ public:
+  explicit leveled_picker(leveled_options o) : options_(o) {}
+
+  std::optional<compaction_plan> pick(const db_internal::version& v,
+                                      const std::array<bool, db_internal::num_levels>& busy) override;
+  std::optional<compaction_plan> whole_level(const db_internal::version& v, int level, bool in_place) override;
+
+  // The score of each level as pick() sees it (for stats and tests).
+  double score(const db_internal::version& v, int level) const;
+  std::uint64_t target_bytes(int level) const;
+
+ private:
+  // Adds level + 1's overlapping files, the bottommost flag and the
+  // trivial-move flag.
+  void complete(const db_internal::version& v, compaction_plan& plan) const;
+
+  leveled_options options_;
+  std::array<std::string, db_internal::num_levels> cursor_;  // per level: largest internal key compacted last
+};
+
+// Files of `level` whose user-key range meets [smallest, largest] (user keys).
+std::vector<db_internal::table_file> overlapping(const db_internal::version& v, int level, std::string_view smallest,
+                                                 std::string_view largest);
+
+}  // namespace strata::compaction

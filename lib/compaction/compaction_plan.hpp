@@ -1,0 +1,35 @@
+// compaction/compaction_plan.hpp — what one compaction job is to do.
+//
+// A plan names its input files (from `level` and from the output level,
+// normally level + 1; the same level for a bottom-level rewrite), whether the output level is the bottom for the plan's
+// key range (no live file below overlaps it, so tombstones can go), and whether the job is a trivial move (one file,
+// nothing to merge with: only the MANIFEST changes). Plain data; made by a compaction_picker from one version, run by
+// compaction_job.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "db/version_edit.hpp"
+
+namespace strata::compaction {
+
+struct compaction_plan {
+  int level = 0;   // inputs come from level and the output level; outputs go to the output level
+  int output = 1;  // level + 1, or level itself when a db::compact() rewrites the bottom level
+  std::array<std::vector<db_internal::table_file>, 2> inputs;  // [0] from level, [1] from the output level
+  bool bottommost = false;    // nothing below the output level overlaps the inputs' key range
+  bool trivial_move = false;  // inputs[0] is one file, inputs[1] is empty: move it down
+  double score = 0;           // why it was picked (>= 1 for automatic compactions)
+
+  int output_level() const noexcept { return output; }
+  std::uint64_t input_bytes() const noexcept {
+    std::uint64_t n = 0;
+    for (const auto& side : inputs)
+      for (const auto& f : side) n += f.size;
+    return n;
+  }
+};
+
+}  // namespace strata::compaction

@@ -1,0 +1,59 @@
+// compaction/merging_iterator.hpp — one sorted stream over several tables.
+//
+// Merges table iterators by internal-key order (user key ascending, then
+// sequence descending), so every version and tombstone of every input comes
+// out once, newest version of a key first: what a compaction needs (it
+// decides what to keep) and what a scan builds on (it hides what it must).
+// A min-heap of the children that still have entries; a step advances the
+// smallest and restores the heap. Moves are awaitable because a child may
+// have to read its next block; a child that needs no read moves without
+// suspending (table_iterator::try_next).
+//
+// After any child fails (I/O error, corruption), valid() is false and
+// error()/message() say which. Owns its children; the tables they read must
+// outlive it. One coroutine at a time.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "sst/table_reader.hpp"
+
+namespace strata::compaction {
+
+class merging_iterator {
+ public:
+  explicit merging_iterator(std::vector<sst::table_iterator> children);
+
+  bool valid() const noexcept { return !error_ && !heap_.empty(); }
+  std::string_view key() const noexcept { return children_[heap_.front()].key(); }
+  std::string_view value() const noexcept { return children_[heap_.front()].value(); }
+  std::error_code error() const noexcept { return error_; }
+  const std::string& message() const noexcept { return message_; }
+
+  boost::asio::awaitable<void> seek_to_first();
+  // First entry >= target in internal-key order.
+  boost::asio::awaitable<void> seek(std::string_view target);
+  boost::asio::awaitable<void> next();
+
+ private:
+  // Rebuilds the heap from every valid child (after a seek).
+  void rebuild();
+  // Puts the smallest child back in place after it moved (or drops it).
+  void settle_top();
+  bool take_error(const sst::table_iterator& child);
+  // True if child a's key sorts after child b's: the heap's order (ties by
+  // child index, so the order is total).
+  bool after(std::size_t a, std::size_t b) const noexcept;
+
+  std::vector<sst::table_iterator> children_;
+  std::vector<std::size_t> heap_;  // indices into children_; heap_.front() is the smallest
+  std::error_code error_;
+  std::string message_;
+};
+
+}  // namespace strata::compaction
