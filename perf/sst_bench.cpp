@@ -131,7 +131,10 @@ row bench_strata(const dataset& d, const std::string& dir, std::size_t gets, int
   const auto err = run(ctx, [&]() -> asio::awaitable<std::error_code> {
     sst::table_file_writer w(*f, {.block_size = 4096, .bits_per_key = 10});
     for (const auto& k : d.keys) {
-      if (auto e = co_await w.add(k, d.value)) co_return e;
+      if (auto e = w.append(k, d.value)) co_return e;
+      if (w.should_write()) {
+        if (auto e = co_await w.write_pending()) co_return e;
+      }
     }
     co_return co_await w.finish();
   }());

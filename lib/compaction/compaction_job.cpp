@@ -50,6 +50,11 @@ asio::awaitable<std::error_code> run_compaction_job(const compaction_plan& plan,
     co_return std::error_code{};
   };
 
+  // Before returning an error: no write of the output may outlive its file.
+  auto abandon_output = [&]() -> asio::awaitable<void> {
+    if (out && out->writer) co_await out->writer->drain();
+  };
+
   std::string current_user_key;
   bool has_current = false;
   sequence_number last_sequence_for_key = max_sequence_number;
@@ -58,6 +63,7 @@ asio::awaitable<std::error_code> run_compaction_job(const compaction_plan& plan,
     sst::parsed_internal_key parsed;
     if (!sst::parse_internal_key(key, parsed)) {
       message = "compaction: an input holds a malformed internal key";
+      co_await abandon_output();
       co_return std::error_code(errc::corruption);
     }
     ++result.entries_in;
@@ -88,9 +94,12 @@ asio::awaitable<std::error_code> run_compaction_job(const compaction_plan& plan,
         out->meta.smallest_sequence = parsed.sequence;
         out->meta.largest_sequence = parsed.sequence;
       }
-      if (auto ec = co_await out->writer->add(key, merged.value())) {
+      std::error_code ec = out->writer->append(key, merged.value());
+      if (!ec && out->writer->should_write()) ec = co_await out->writer->write_pending();
+      if (ec) {
         message = fmt::format("writing {}: {}", out->file->path(),
                               out->file->last_error().empty() ? ec.message() : out->file->last_error());
+        co_await abandon_output();
         co_return ec;
       }
       out->meta.largest.assign(key);
@@ -102,6 +111,7 @@ asio::awaitable<std::error_code> run_compaction_job(const compaction_plan& plan,
   }
   if (merged.error()) {
     message = merged.message();
+    co_await abandon_output();
     co_return merged.error();
   }
   co_return co_await finish_output();

@@ -75,7 +75,12 @@ asio::awaitable<std::error_code> write_table(const memtable& mem, io::file& file
   while (cursor.valid()) {
     const memtable::entry e = cursor.current();
     key = sst::make_internal_key(e.key, e.sequence, e.type);
-    if (auto ec = co_await writer.add(key, e.value)) co_return ec;
+    std::error_code ec = writer.append(key, e.value);
+    if (!ec && writer.should_write()) ec = co_await writer.write_pending();
+    if (ec) {
+      co_await writer.drain();  // a write in flight must not outlive the writer's caller
+      co_return ec;
+    }
     if (first) {
       meta.smallest = key;
       meta.smallest_sequence = e.sequence;
