@@ -844,7 +844,7 @@ void db_impl::run_compaction(compaction::compaction_plan plan, bool manual) {
         }
       }
     }
-    for (const auto& t : held) inputs.push_back(t->reader->new_iterator());
+    for (const auto& t : held) inputs.push_back(t->reader->new_iterator(/*fill_cache=*/false));
     const compaction::job_options jo{
         .table = {.block_size = options_.block_size,
                   .bits_per_key = options_.bits_per_key,

@@ -30,7 +30,8 @@ asio::awaitable<std::error_code> table_reader::read_block(const block_handle& h,
 }
 
 asio::awaitable<std::error_code> table_reader::data_block(const block_handle& h, block_cache::block_ptr& out, bool& hit,
-                                                          std::string& message, bool look_in_cache) const {
+                                                          std::string& message, bool look_in_cache,
+                                                          bool fill_cache) const {
   hit = false;
   if (look_in_cache) {
     if (auto cached = cached_block(h)) {
@@ -41,7 +42,8 @@ asio::awaitable<std::error_code> table_reader::data_block(const block_handle& h,
   }
   std::string contents;
   if (auto ec = co_await read_block(h, contents, message)) co_return ec;
-  out = cache_ != nullptr ? cache_->insert({cache_id_, h.offset}, contents) : block_cache::make_uncached(contents);
+  out = cache_ != nullptr && fill_cache ? cache_->insert({cache_id_, h.offset}, contents)
+                                        : block_cache::make_uncached(contents);
   co_return std::error_code{};
 }
 
@@ -186,9 +188,10 @@ asio::awaitable<table_lookup> table_reader::get(std::string_view user_key, seque
   co_return out;
 }
 
-table_iterator table_reader::new_iterator() const { return table_iterator(*this); }
+table_iterator table_reader::new_iterator(bool fill_cache) const { return table_iterator(*this, fill_cache); }
 
-table_iterator::table_iterator(const table_reader& table) : table_(&table), data_(block_.new_iterator()) {}
+table_iterator::table_iterator(const table_reader& table, bool fill_cache)
+    : table_(&table), fill_cache_(fill_cache), data_(block_.new_iterator()) {}
 
 void table_iterator::fail(std::error_code ec, std::string message) {
   error_ = ec;
@@ -209,7 +212,7 @@ asio::awaitable<bool> table_iterator::enter_block(bool forward) {
   bool hit = false;
   const bool look_in_cache = missed_block_ != block_index_;
   missed_block_ = npos;
-  if (auto ec = co_await table_->data_block(handle, bytes, hit, message, look_in_cache)) {
+  if (auto ec = co_await table_->data_block(handle, bytes, hit, message, look_in_cache, fill_cache_)) {
     fail(ec, std::move(message));
     co_return false;
   }

@@ -73,7 +73,10 @@ class table_reader {
 
   // Ordered reads over every entry (all versions, tombstones included), in
   // internal-key order: for scans and compaction. See table_iterator.
-  table_iterator new_iterator() const;
+  // fill_cache false: blocks read from disk are not put in the block cache
+  // (a compaction reads each block once; caching them would evict what
+  // point reads use). Cached blocks are still used.
+  table_iterator new_iterator(bool fill_cache = true) const;
 
  private:
   friend class table_iterator;
@@ -92,7 +95,8 @@ class table_reader {
   // `look_in_cache` false: the caller has just missed in the cache for this
   // block, so go straight to the read (a second lookup would count a second miss).
   boost::asio::awaitable<std::error_code> data_block(const block_handle& h, block_cache::block_ptr& out, bool& hit,
-                                                     std::string& message, bool look_in_cache = true) const;
+                                                     std::string& message, bool look_in_cache = true,
+                                                     bool fill_cache = true) const;
   // The cached data block at h, or nullptr (also without a cache).
   block_cache::block_ptr cached_block(const block_handle& h) const {
     return cache_ != nullptr ? cache_->lookup({cache_id_, h.offset}) : nullptr;
@@ -154,7 +158,7 @@ class table_iterator {
 
  private:
   friend class table_reader;
-  explicit table_iterator(const table_reader& table);
+  table_iterator(const table_reader& table, bool fill_cache);
   // Loads data block block_index_; false (iterator invalid) on error or past either end.
   boost::asio::awaitable<bool> enter_block(bool forward);
   boost::asio::awaitable<void> skip_empty_blocks_forward();
@@ -172,6 +176,7 @@ class table_iterator {
   bool try_next_block();
 
   const table_reader* table_;
+  bool fill_cache_ = true;
   // Which data block the iterator is in: an index position, index_.size()
   // (past the end) or npos (before the beginning).
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
