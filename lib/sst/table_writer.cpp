@@ -24,14 +24,19 @@ struct table_file_writer::write_in_flight {
 };
 
 asio::awaitable<std::error_code> table_file_writer::wait_for_write() {
-  const auto w = std::move(in_flight_);
+  // (GCC 12: every co_await below is a statement of its own; inside an
+  // argument list it miscompiles and frees what the frame still uses.)
+  std::shared_ptr<write_in_flight> w;
+  w.swap(in_flight_);
   if (!w) co_return std::error_code{};
   if (!w->done) {
-    w->waiter = std::make_unique<asio::steady_timer>(co_await asio::this_coro::executor,
-                                                     asio::steady_timer::time_point::max());
-    co_await w->waiter->async_wait(asio::as_tuple(asio::use_awaitable));  // ends by cancel()
+    const auto executor = co_await asio::this_coro::executor;
+    w->waiter = std::make_unique<asio::steady_timer>(executor, asio::steady_timer::time_point::max());
+    auto [cancelled] = co_await w->waiter->async_wait(asio::as_tuple(asio::use_awaitable));  // ends by cancel()
+    (void)cancelled;
   }
-  co_return w->ec;
+  const std::error_code ec = w->ec;
+  co_return ec;
 }
 
 asio::awaitable<std::error_code> table_file_writer::write_pending() {
@@ -46,8 +51,9 @@ asio::awaitable<std::error_code> table_file_writer::write_pending() {
   // Not awaited: the builder goes on with the next blocks meanwhile. The
   // handler runs on this coroutine's executor, as the waiter does, so the
   // two never race.
+  const auto executor = co_await asio::this_coro::executor;
   io::async_write_at(file_, offset, asio::buffer(w->buffer), false,
-                     asio::bind_executor(co_await asio::this_coro::executor, [w](std::error_code ec, std::size_t) {
+                     asio::bind_executor(executor, [w](std::error_code ec, std::size_t) {
                        w->done = true;
                        w->ec = ec;
                        if (w->waiter) w->waiter->cancel();
