@@ -1,5 +1,5 @@
 // examples/quickstart.cpp — open a db, write and read with co_await, reopen
-// it, print its stats. Run: bash scripts/run.sh (or build/examples/quickstart).
+// it, compact it, print its stats. Run: bash scripts/run.sh (or build/examples/quickstart).
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -36,7 +36,9 @@ asio::awaitable<void> run_writers(std::shared_ptr<strata::db> db, int n) {
 asio::awaitable<void> demo(std::string path) {
   auto executor = co_await asio::this_coro::executor;
 
-  auto db = co_await strata::db::open(executor, path, {});
+  // A small memtable, so that this little demo flushes tables and compacts them.
+  const strata::options opts{.memtable_bytes = 256 << 10};
+  auto db = co_await strata::db::open(executor, path, opts);
   co_await db->put("hello", "world");
   co_await db->put("answer", "42", {.sync = true});  // on disk before this returns
 
@@ -57,10 +59,16 @@ asio::awaitable<void> demo(std::string path) {
   co_await db->close();
 
   // Reopen: everything acknowledged comes back from the write-ahead log.
-  auto again = co_await strata::db::open(executor, path, {});
+  auto again = co_await strata::db::open(executor, path, opts);
   auto answer = co_await again->get("answer");
-  fmt::print("reopened: {} WAL records replayed, answer -> {}\n\nstats before reopening:\n{}",
-             again->stats().recovered_records, answer.value_or("?"), to_string(s));
+  fmt::print("reopened: {} WAL records replayed, answer -> {}\n", again->stats().recovered_records,
+             answer.value_or("?"));
+
+  // Full compaction: every table merged into one level.
+  co_await again->compact();
+  const strata::db_stats c = again->stats();
+  fmt::print("compacted: {} tables, {} bytes, level 0 has {}\n\nstats before reopening:\n{}", c.table_files,
+             c.table_bytes, c.level_files[0], to_string(s));
   co_await again->close();
 }
 

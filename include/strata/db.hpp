@@ -115,7 +115,7 @@ struct read_options {
 struct db_stats {
   std::uint64_t puts = 0, erases = 0, batches = 0, gets = 0, get_hits = 0;
   std::uint64_t user_bytes_written = 0;                                // keys + values as given
-  std::uint64_t wal_bytes_written = 0, wal_groups = 0, wal_syncs = 0;  // the active WAL's
+  std::uint64_t wal_bytes_written = 0, wal_groups = 0, wal_syncs = 0;  // every WAL since open
   double wal_mean_group_size = 0;
   std::uint64_t last_sequence = 0;                         // newest visible
   std::uint64_t memtable_entries = 0, memtable_bytes = 0;  // the active memtable

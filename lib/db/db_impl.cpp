@@ -718,6 +718,13 @@ void db_impl::after_flush(std::error_code ec, std::string message, std::shared_p
       done.swap(flush_waiters_);
     } else {
       if (table) tables_[meta.number] = std::move(table);
+      if (const auto& done_wal = sealed_.front()->wal) {
+        const auto x = done_wal->stats();
+        retired_wal_stats_.records += x.records;
+        retired_wal_stats_.bytes += x.bytes;
+        retired_wal_stats_.groups += x.groups;
+        retired_wal_stats_.syncs += x.syncs;
+      }
       sealed_.pop_front();  // after the table is readable: a read sees one or the other, or both
       refresh_level0_locked();
       ++flushes_;
@@ -1258,14 +1265,23 @@ db_stats db_impl::stats() const {
   if (active_) {
     s.memtable_entries = active_->mem->size();
     s.memtable_bytes = active_->mem->memory_usage();
-    if (active_->wal) {
-      const auto w = active_->wal->stats();
-      s.wal_bytes_written = w.bytes;
-      s.wal_groups = w.groups;
-      s.wal_syncs = w.syncs;
-      s.wal_mean_group_size = w.mean_group_size();
-    }
   }
+  // Every WAL of this open: retired ones, sealed ones, the active one.
+  wal::writer_stats w = retired_wal_stats_;
+  auto add = [&w](const std::shared_ptr<mem_state>& m) {
+    if (!m || !m->wal) return;
+    const auto x = m->wal->stats();
+    w.records += x.records;
+    w.bytes += x.bytes;
+    w.groups += x.groups;
+    w.syncs += x.syncs;
+  };
+  add(active_);
+  for (const auto& m : sealed_) add(m);
+  s.wal_bytes_written = w.bytes;
+  s.wal_groups = w.groups;
+  s.wal_syncs = w.syncs;
+  s.wal_mean_group_size = w.mean_group_size();
   s.immutable_memtables = sealed_.size();
   s.flushes = flushes_;
   s.flush_bytes = flush_bytes_;

@@ -238,6 +238,7 @@ class db_impl {
   error_handler close_handler_;
   std::string last_error_;
   std::uint64_t flushes_ = 0, flush_bytes_ = 0, stalls_ = 0;
+  wal::writer_stats retired_wal_stats_;  // WALs of flushed memtables
   compaction::leveled_picker picker_;
   std::array<bool, db_internal::num_levels> busy_levels_{};  // a running job reads or writes the level
   unsigned compactions_running_ = 0;
