@@ -110,6 +110,42 @@ class snapshot {
 struct read_options {
   // Read at this snapshot; null: the newest visible state.
   std::shared_ptr<const strata::snapshot> snapshot;
+  // Scans only: stop before this key (exclusive); none: to the end.
+  std::optional<std::string> upper_bound = std::nullopt;
+};
+
+// An ordered view of the whole db at one point: every key that has a value
+// there, ascending (bytewise), with its newest visible value; deleted keys
+// never show. Made by db::scan(). It pins what it reads (the memtables and
+// tables of that moment), so flushes and compactions running meanwhile
+// change nothing it returns and free nothing it reads; keep it short-lived
+// (it keeps obsolete table files on disk while it lives). Moves are
+// awaitable (co_await, use_awaitable); a move may read blocks from disk.
+// key()/value() are valid until the next move. After a read error valid()
+// is false and error()/message() say why. Forward only (no prev yet). One
+// coroutine at a time; it may outlive nothing: close() waits for no
+// iterator, so drop iterators before closing the db.
+class db_iterator {
+ public:
+  ~db_iterator();
+  db_iterator(const db_iterator&) = delete;
+  db_iterator& operator=(const db_iterator&) = delete;
+
+  bool valid() const noexcept;
+  std::string_view key() const noexcept;
+  std::string_view value() const noexcept;
+  std::error_code error() const noexcept;
+  const std::string& message() const noexcept;
+
+  boost::asio::awaitable<void> seek_to_first();
+  boost::asio::awaitable<void> seek(std::string_view key);  // first key >= key
+  boost::asio::awaitable<void> next();
+
+  struct state;  // (lib/db/db_iterator.cpp)
+  explicit db_iterator(std::unique_ptr<state> s);
+
+ private:
+  std::unique_ptr<state> s_;
 };
 
 struct db_stats {
@@ -214,6 +250,10 @@ class db {
   }
   // The newest visible state, pinned; pass it in read_options.
   std::shared_ptr<const strata::snapshot> snapshot();
+
+  // An unpositioned iterator over the whole db at ro.snapshot (or now),
+  // up to ro.upper_bound; seek before reading. No I/O until it moves.
+  std::unique_ptr<db_iterator> scan(read_options ro = {});
 
   // Full compaction: flushes the memtables, then merges every level into
   // the next, from level 0 down to the deepest level that holds data, so

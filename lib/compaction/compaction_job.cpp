@@ -23,9 +23,9 @@ struct output {
 }  // namespace
 
 asio::awaitable<std::error_code> run_compaction_job(const compaction_plan& plan,
-                                                    std::vector<sst::table_iterator> inputs, const job_options& options,
-                                                    const new_output_fn& new_output, job_result& result,
-                                                    std::string& message) {
+                                                    std::vector<std::unique_ptr<compaction::internal_iterator>> inputs,
+                                                    const job_options& options, const new_output_fn& new_output,
+                                                    job_result& result, std::string& message) {
   result = {};
   result.bytes_read = plan.input_bytes();
   merging_iterator merged(std::move(inputs));

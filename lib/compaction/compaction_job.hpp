@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "compaction/compaction_plan.hpp"
+#include "compaction/internal_iterator.hpp"
 #include "io/file.hpp"
 #include "sst/table_builder.hpp"
 #include "sst/table_reader.hpp"
@@ -53,7 +54,7 @@ struct job_result {
 };
 
 boost::asio::awaitable<std::error_code> run_compaction_job(const compaction_plan& plan,
-                                                           std::vector<sst::table_iterator> inputs,
+                                                           std::vector<std::unique_ptr<internal_iterator>> inputs,
                                                            const job_options& options, const new_output_fn& new_output,
                                                            job_result& result, std::string& message);
 

@@ -1,13 +1,13 @@
-// compaction/merging_iterator.hpp — one sorted stream over several tables.
+// compaction/merging_iterator.hpp — one sorted stream over several sources.
 //
-// Merges table iterators by internal-key order (user key ascending, then
+// Merges internal iterators (tables, memtables) by internal-key order (user key ascending, then
 // sequence descending), so every version and tombstone of every input comes
 // out once, newest version of a key first: what a compaction needs (it
 // decides what to keep) and what a scan builds on (it hides what it must).
 // A min-heap of the children that still have entries; a step advances the
 // smallest and restores the heap. Moves are awaitable because a child may
 // have to read its next block; a child that needs no read moves without
-// suspending (table_iterator::try_next).
+// suspending (internal_iterator::try_next).
 //
 // After any child fails (I/O error, corruption), valid() is false and
 // error()/message() say which. Owns its children; the tables they read must
@@ -21,17 +21,17 @@
 #include <system_error>
 #include <vector>
 
-#include "sst/table_reader.hpp"
+#include "compaction/internal_iterator.hpp"
 
 namespace strata::compaction {
 
 class merging_iterator {
  public:
-  explicit merging_iterator(std::vector<sst::table_iterator> children);
+  explicit merging_iterator(std::vector<std::unique_ptr<internal_iterator>> children);
 
   bool valid() const noexcept { return !error_ && !heap_.empty(); }
-  std::string_view key() const noexcept { return children_[heap_.front()].key(); }
-  std::string_view value() const noexcept { return children_[heap_.front()].value(); }
+  std::string_view key() const noexcept { return children_[heap_.front()]->key(); }
+  std::string_view value() const noexcept { return children_[heap_.front()]->value(); }
   std::error_code error() const noexcept { return error_; }
   const std::string& message() const noexcept { return message_; }
 
@@ -45,12 +45,12 @@ class merging_iterator {
   void rebuild();
   // Puts the smallest child back in place after it moved (or drops it).
   void settle_top();
-  bool take_error(const sst::table_iterator& child);
+  bool take_error(const internal_iterator& child);
   // True if child a's key sorts after child b's: the heap's order (ties by
   // child index, so the order is total).
   bool after(std::size_t a, std::size_t b) const noexcept;
 
-  std::vector<sst::table_iterator> children_;
+  std::vector<std::unique_ptr<internal_iterator>> children_;
   std::vector<std::size_t> heap_;  // indices into children_; heap_.front() is the smallest
   std::error_code error_;
   std::string message_;

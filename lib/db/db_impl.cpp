@@ -836,7 +836,7 @@ void db_impl::run_compaction(compaction::compaction_plan plan, bool manual) {
   } else {
     // Inputs: the open tables (held for the job; a reader may hold them too).
     std::vector<std::shared_ptr<open_table>> held;
-    std::vector<sst::table_iterator> inputs;
+    std::vector<std::unique_ptr<compaction::internal_iterator>> inputs;
     {
       std::lock_guard lock(mu_);
       for (const auto& side : plan.inputs) {
@@ -851,7 +851,7 @@ void db_impl::run_compaction(compaction::compaction_plan plan, bool manual) {
         }
       }
     }
-    for (const auto& t : held) inputs.push_back(t->reader->new_iterator(/*fill_cache=*/false));
+    for (const auto& t : held) inputs.push_back(compaction::table_child(t->reader->new_iterator(/*fill_cache=*/false)));
     const compaction::job_options jo{
         .table = {.block_size = options_.block_size,
                   .bits_per_key = options_.bits_per_key,

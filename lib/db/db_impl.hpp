@@ -96,7 +96,8 @@ class db_impl {
   // visible), or the newest visible sequence if none is held.
   sequence_number oldest_snapshot() const;
   void flush(error_handler handler);
-  void compact(error_handler handler);  // db::compact: a flush, then every level merged down
+  void compact(error_handler handler);                        // db::compact: a flush, then every level merged down
+  std::unique_ptr<db_iterator> scan(const read_options& ro);  // (db/db_iterator.cpp)
   void close(error_handler handler);
 
   db_stats stats() const;

@@ -1,0 +1,215 @@
+// db scans (db::scan / db_iterator): full scans, seeks and upper bounds
+// against a std::map model across flushes and compactions; scans at a
+// snapshot; an iterator that keeps its view while the db is compacted under
+// it; scans racing writers and compactions on other threads.
+// Registered as meson test `db_scan` (suites `unit` and `stress`).
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "db_test_support.hpp"
+#include "strata/db.hpp"
+#include "temp_dir.hpp"
+#include "thread_checks.hpp"
+
+namespace asio = boost::asio;
+using namespace strata;
+
+namespace {
+
+using testing::close_db;
+using testing::open_db;
+using testing::run;
+using model_map = std::map<std::string, std::string>;
+using pairs = std::vector<std::pair<std::string, std::string>>;
+
+options tiny() {
+  options o;
+  o.memtable_bytes = 16 << 10;
+  o.block_cache_bytes = 1 << 20;
+  o.level0_compaction_trigger = 2;
+  o.level0_slowdown_writes_trigger = 0;
+  o.max_bytes_for_level_base = 32 << 10;
+  o.max_bytes_for_level_multiplier = 4;
+  o.target_file_bytes = 16 << 10;
+  return o;
+}
+
+std::string key_for(std::uint64_t i) {
+  std::string k = std::to_string(i);
+  return "k" + std::string(5 - std::min<std::size_t>(5, k.size()), '0') + k;
+}
+
+// Everything from `it`'s current position on (at most `limit` entries).
+asio::awaitable<pairs> drain(db_iterator& it, std::size_t limit = SIZE_MAX) {
+  pairs out;
+  while (it.valid() && out.size() < limit) {
+    out.emplace_back(std::string(it.key()), std::string(it.value()));
+    co_await it.next();
+  }
+  co_return out;
+}
+
+pairs from_model(model_map::const_iterator begin, model_map::const_iterator end, std::size_t limit = SIZE_MAX) {
+  pairs out;
+  for (auto it = begin; it != end && out.size() < limit; ++it) out.emplace_back(it->first, it->second);
+  return out;
+}
+
+// Random writes into the db and the model.
+asio::awaitable<void> churn(db& d, model_map& model, std::mt19937_64& rng, int ops, std::uint64_t keys) {
+  for (int i = 0; i < ops; ++i) {
+    const std::uint64_t k = rng() % keys;
+    if (rng() % 4 == 0) {
+      co_await d.erase(key_for(k));
+      model.erase(key_for(k));
+    } else {
+      const std::string v = "v" + std::to_string(rng() % 100000) + std::string(40, 'x');
+      co_await d.put(key_for(k), v);
+      model[key_for(k)] = v;
+    }
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(db_scan)
+
+BOOST_AUTO_TEST_CASE(scans_seeks_and_bounds_match_the_model) {
+  for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    testing::temp_dir dir;
+    asio::io_context ctx;
+    auto d = open_db(ctx, dir.file("db"), tiny());
+    std::mt19937_64 rng(seed);
+    model_map model;
+    bool ok = true;
+    for (int round = 0; round < 4 && ok; ++round) {
+      ok = run(ctx, [&]() -> asio::awaitable<bool> {
+        co_await churn(*d, model, rng, 1500, 1200);
+        if (round == 2) co_await d->compact();
+        // A full scan.
+        auto it = d->scan();
+        co_await it->seek_to_first();
+        if (co_await drain(*it) != from_model(model.begin(), model.end())) co_return false;
+        if (it->error()) co_return false;
+        // Seeks, present and absent keys, 20 entries each.
+        for (int s = 0; s < 30; ++s) {
+          const std::string target = key_for(rng() % 1300) + (s % 3 == 0 ? "~" : "");
+          co_await it->seek(target);
+          if (co_await drain(*it, 20) != from_model(model.lower_bound(target), model.end(), 20)) co_return false;
+        }
+        // An upper bound.
+        const std::string low = key_for(300), high = key_for(700);
+        read_options bounded;
+        bounded.upper_bound = high;
+        auto b = d->scan(bounded);
+        co_await b->seek(low);
+        if (co_await drain(*b) != from_model(model.lower_bound(low), model.lower_bound(high))) co_return false;
+        co_return true;
+      }());
+      BOOST_TEST_REQUIRE(ok, "seed " << seed << " round " << round);
+    }
+    BOOST_TEST(d->stats().flushes > 0u);
+    close_db(ctx, d);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(scan_at_a_snapshot_and_an_iterator_keeps_its_view) {
+  testing::temp_dir dir;
+  asio::io_context ctx;
+  auto d = open_db(ctx, dir.file("db"), tiny());
+  std::mt19937_64 rng(42);
+  model_map model;
+  run(ctx, [&]() -> asio::awaitable<void> { co_await churn(*d, model, rng, 3000, 1000); }());
+  const model_map then = model;
+  auto snap = d->snapshot();
+  read_options at_snap;
+  at_snap.snapshot = snap;
+  // An iterator made now (no snapshot handle): it keeps its own view too.
+  auto early = d->scan();
+  const bool ok = run(ctx, [&]() -> asio::awaitable<bool> {
+    co_await early->seek_to_first();
+    const auto first_half = co_await drain(*early, then.size() / 2);
+    // Overwrite and erase much of it, flush and compact under the iterator.
+    co_await churn(*d, model, rng, 3000, 1000);
+    co_await d->compact();
+    auto rest = co_await drain(*early);
+    pairs whole = first_half;
+    whole.insert(whole.end(), rest.begin(), rest.end());
+    if (whole != from_model(then.begin(), then.end())) co_return false;
+    // A scan made after all that, at the old snapshot.
+    auto at = d->scan(at_snap);
+    co_await at->seek_to_first();
+    if (co_await drain(*at) != from_model(then.begin(), then.end())) co_return false;
+    // And one at the newest state.
+    auto now = d->scan();
+    co_await now->seek_to_first();
+    co_return co_await drain(*now) == from_model(model.begin(), model.end());
+  }());
+  BOOST_TEST(ok);
+  early.reset();
+  snap.reset();
+  close_db(ctx, d);
+}
+
+BOOST_AUTO_TEST_CASE(scans_race_writers_and_compactions) {
+  // Writers on two threads; a scanner on a third checks that every scan is
+  // strictly ascending and that each key's version never goes backwards
+  // between scans. TSan runs this in CI.
+  testing::temp_dir dir;
+#if defined(__SANITIZE_THREAD__)
+  constexpr std::uint64_t rounds = 6;
+#else
+  constexpr std::uint64_t rounds = 20;
+#endif
+  constexpr std::uint64_t keys = 400;
+  asio::thread_pool pool(3);
+  auto d = asio::co_spawn(pool, db::open(pool.get_executor(), dir.file("db"), tiny()), asio::use_future).get();
+  std::atomic<bool> done{false};
+  testing::thread_checks checks;
+  auto writer = [&](std::uint64_t id) -> asio::awaitable<void> {
+    for (std::uint64_t v = 1; v <= rounds; ++v) {
+      for (std::uint64_t k = id; k < keys; k += 2) co_await d->put(key_for(k), std::to_string(v));
+      if (id == 0 && v == rounds / 2) co_await d->compact();
+    }
+  };
+  auto scanner = [&]() -> asio::awaitable<void> {
+    std::map<std::string, std::uint64_t> seen;
+    while (!done.load()) {
+      auto it = d->scan();
+      co_await it->seek_to_first();
+      std::string previous;
+      while (it->valid()) {
+        const std::string k(it->key());
+        if (!THREAD_CHECK(checks, previous.empty() || previous < k)) co_return;
+        const std::uint64_t v = std::stoull(std::string(it->value()));
+        if (!THREAD_CHECK(checks, v >= seen[k])) co_return;
+        seen[k] = v;
+        previous = k;
+        co_await it->next();
+      }
+      if (!THREAD_CHECK(checks, !it->error())) co_return;
+    }
+  };
+  auto w0 = asio::co_spawn(pool, writer(0), asio::use_future);
+  auto w1 = asio::co_spawn(pool, writer(1), asio::use_future);
+  auto s = asio::co_spawn(pool, scanner(), asio::use_future);
+  w0.get();
+  w1.get();
+  done = true;
+  s.get();
+  BOOST_TEST(checks.ok(), checks.report());
+  asio::co_spawn(pool, d->close(), asio::use_future).get();
+  pool.join();
+}
+
+BOOST_AUTO_TEST_SUITE_END()
