@@ -17,6 +17,7 @@
 // background pool, recorded in the MANIFEST, and only then is its WAL
 // deleted. Reads look in the active memtable, the sealed ones newest first,
 // then the tables: level 0 newest first, then one table per deeper level.
+// db::scan() merges all of them into one ordered view at a snapshot.
 // Leveled compaction on the background pool merges level n into n+1 as
 // levels fill (docs/compaction.md). docs/db.md has the details and the
 // choices.
