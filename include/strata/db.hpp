@@ -256,6 +256,10 @@ class db {
   // up to ro.upper_bound; seek before reading. No I/O until it moves.
   std::unique_ptr<db_iterator> scan(read_options ro = {});
 
+  // Empties the block cache (the seed's clear_cache): later reads go to
+  // disk until it warms again. Blocks in use by readers stay valid.
+  void clear_cache();
+
   // Full compaction: flushes the memtables, then merges every level into
   // the next, from level 0 down to the deepest level that holds data, so
   // that all data ends in that one level with obsolete versions and

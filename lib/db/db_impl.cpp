@@ -1346,6 +1346,8 @@ void db::start_get_many(
 
 std::shared_ptr<const snapshot> db::snapshot() { return impl_->take_snapshot(); }
 
+void db::clear_cache() { impl_->clear_cache(); }
+
 void db::start_compact(detail::posted_handler<boost::system::error_code> handler) {
   impl_->compact(std::move(handler));
 }

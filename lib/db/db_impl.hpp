@@ -98,6 +98,7 @@ class db_impl {
   void flush(error_handler handler);
   void compact(error_handler handler);                        // db::compact: a flush, then every level merged down
   std::unique_ptr<db_iterator> scan(const read_options& ro);  // (db/db_iterator.cpp)
+  void clear_cache() { cache_.clear(); }
   void close(error_handler handler);
 
   db_stats stats() const;

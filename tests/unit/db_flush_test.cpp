@@ -187,6 +187,17 @@ BOOST_AUTO_TEST_CASE(cold_reads_after_reopen_go_through_the_table_reads) {
   BOOST_TEST(s.bloom_useful > 0u);
   BOOST_TEST(s.get_p50_us > 0.0);
   BOOST_TEST(s.get_p999_us >= s.get_p50_us);
+  // Warm, then cleared: the same read misses again.
+  const auto one = [&] {
+    return run(ctx, [&]() -> asio::awaitable<std::optional<std::string>> { co_return co_await again->get("key3"); }());
+  };
+  BOOST_TEST((one() == value_for(3, 2)));
+  const auto warm = again->stats().block_cache_misses;
+  BOOST_TEST((one() == value_for(3, 2)));
+  BOOST_TEST(again->stats().block_cache_misses == warm);
+  again->clear_cache();
+  BOOST_TEST((one() == value_for(3, 2)));
+  BOOST_TEST(again->stats().block_cache_misses > warm);
   close_db(ctx, again);
 }
 
