@@ -171,6 +171,8 @@ struct db_stats {
   // (flush_bytes + compaction_bytes_written) / user_bytes_written; 0 before any write.
   double write_amplification = 0;
   std::array<std::uint64_t, 7> level_files{}, level_bytes{};
+  // Compaction traffic by output level: input bytes read, output bytes written.
+  std::array<std::uint64_t, 7> level_compaction_read{}, level_compaction_written{};
   std::uint64_t block_cache_hits = 0, block_cache_misses = 0;
   std::uint64_t bloom_checked = 0, bloom_useful = 0;  // table lookups that asked a filter / were answered by it
   // Latency from call to completion (before the handler is posted), in

@@ -135,9 +135,11 @@ std::string to_string(const db_stats& s) {
   micros("max_compaction_score", s.max_compaction_score);
   micros("write_amplification", s.write_amplification);
   for (std::size_t level = 0; level < s.level_files.size(); ++level) {
-    if (s.level_files[level] == 0) continue;
+    if (s.level_files[level] == 0 && s.level_compaction_written[level] == 0) continue;
     line(fmt::format("level{}_files", level), s.level_files[level]);
     line(fmt::format("level{}_bytes", level), s.level_bytes[level]);
+    line(fmt::format("level{}_compaction_read", level), s.level_compaction_read[level]);
+    line(fmt::format("level{}_compaction_written", level), s.level_compaction_written[level]);
   }
   line("block_cache_hits", s.block_cache_hits);
   line("block_cache_misses", s.block_cache_misses);
@@ -936,6 +938,8 @@ void db_impl::after_compaction(const compaction::compaction_plan& plan, bool man
         ++compactions_;
         compaction_bytes_read_ += read;
         compaction_bytes_written_ += written;
+        level_compaction_read_[static_cast<std::size_t>(plan.output_level())] += read;
+        level_compaction_written_[static_cast<std::size_t>(plan.output_level())] += written;
         compaction_seconds_ += seconds;
       }
       if (manual && !manual_.empty() && manual_.front().running) {
@@ -1292,6 +1296,8 @@ db_stats db_impl::stats() const {
   s.compaction_bytes_read = compaction_bytes_read_;
   s.compaction_bytes_written = compaction_bytes_written_;
   s.compaction_seconds = compaction_seconds_;
+  s.level_compaction_read = level_compaction_read_;
+  s.level_compaction_written = level_compaction_written_;
   s.compactions_running = compactions_running_;
   for (int level = 0; level < db_internal::num_levels; ++level)
     s.max_compaction_score = std::max(s.max_compaction_score, picker_.score(*version, level));

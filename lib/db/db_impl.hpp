@@ -250,6 +250,7 @@ class db_impl {
   std::uint64_t compactions_ = 0, trivial_moves_ = 0, compaction_bytes_read_ = 0, compaction_bytes_written_ = 0;
   std::uint64_t slowdowns_ = 0;
   double compaction_seconds_ = 0;
+  std::array<std::uint64_t, db_internal::num_levels> level_compaction_read_{}, level_compaction_written_{};
 
   // Relaxed counters: statistics only.
   std::atomic<std::uint64_t> puts_{0}, erases_{0}, batches_{0}, gets_{0}, get_hits_{0}, user_bytes_{0};

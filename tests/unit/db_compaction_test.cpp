@@ -102,6 +102,11 @@ BOOST_AUTO_TEST_CASE(level0_trigger_and_levels_cascade) {
   BOOST_TEST(s.level_files[1] > 0u);
   BOOST_TEST(s.level_files[2] + s.level_files[3] > 0u, "levels cascade by size: " << to_string(s));
   BOOST_TEST(s.compaction_bytes_written > 0u);
+  std::uint64_t by_level = 0;
+  for (const auto w : s.level_compaction_written) by_level += w;
+  BOOST_TEST(by_level == s.compaction_bytes_written);
+  BOOST_TEST(s.level_compaction_written[0] == 0u);  // nothing compacts into level 0
+  BOOST_TEST(s.level_compaction_read[1] > 0u);
   BOOST_TEST(s.write_amplification > 1.0);
   const bool all = run(ctx, [&]() -> asio::awaitable<bool> {
     for (const auto& [k, v] : model) {
