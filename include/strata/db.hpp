@@ -269,8 +269,25 @@ class db {
   template <typename Token = default_token>
   auto compact(Token&& token = {}) {
     return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
-        [this](auto handler) { start_compact(detail::posted_handler<boost::system::error_code>(std::move(handler))); },
+        [this](auto handler) {
+          start_compact(std::nullopt, std::nullopt,
+                        detail::posted_handler<boost::system::error_code>(std::move(handler)));
+        },
         token);
+  }
+  // compact() limited to the tables whose keys meet [begin, end] (both
+  // inclusive; nullopt: unbounded on that side): each level's tables in
+  // the range are merged with what they overlap in the next level, down to
+  // the deepest level holding data, whose tables in the range are then
+  // rewritten. Data outside the range moves only if it shares a table.
+  template <typename Token = default_token>
+  auto compact_range(std::optional<std::string> begin, std::optional<std::string> end, Token&& token = {}) {
+    return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
+        [this](auto handler, std::optional<std::string> b, std::optional<std::string> e) {
+          start_compact(std::move(b), std::move(e),
+                        detail::posted_handler<boost::system::error_code>(std::move(handler)));
+        },
+        token, std::move(begin), std::move(end));
   }
   // Waits for writes in flight, syncs the WAL, closes files and releases
   // the LOCK. Later operations complete with errc::closed.
@@ -310,7 +327,8 @@ class db {
   void start_get_many(
       std::vector<std::string> keys, read_options ro,
       detail::posted_handler<boost::system::error_code, std::vector<std::optional<std::string>>> handler);
-  void start_compact(detail::posted_handler<boost::system::error_code> handler);
+  void start_compact(std::optional<std::string> begin, std::optional<std::string> end,
+                     detail::posted_handler<boost::system::error_code> handler);
   void start_close(detail::posted_handler<boost::system::error_code> handler);
   void start_flush(detail::posted_handler<boost::system::error_code> handler);
 

@@ -111,13 +111,38 @@ std::optional<compaction_plan> leveled_picker::pick(const version& v, const std:
   return plan;
 }
 
-std::optional<compaction_plan> leveled_picker::whole_level(const version& v, int level, bool in_place) {
+std::optional<compaction_plan> leveled_picker::whole_level(const version& v, int level, bool in_place,
+                                                           const std::optional<std::string>& begin,
+                                                           const std::optional<std::string>& end) {
   const int last = in_place ? num_levels - 1 : num_levels - 2;
-  if (level < 0 || level > last || v.levels[static_cast<std::size_t>(level)].empty()) return std::nullopt;
+  if (level < 0 || level > last) return std::nullopt;
+  std::vector<table_file> files;
+  for (const auto& f : v.levels[static_cast<std::size_t>(level)]) {
+    if (begin && user_largest(f) < std::string_view(*begin)) continue;
+    if (end && user_smallest(f) > std::string_view(*end)) continue;
+    files.push_back(f);
+  }
+  if (files.empty()) return std::nullopt;
+  if (level == 0 && files.size() < v.levels[0].size()) {
+    // Level-0 tables overlap: a table left behind that overlaps one taken
+    // may hold older versions of its keys, which would then shadow the
+    // moved newer ones. Take every table overlapping the growing range.
+    for (bool grew = true; grew;) {
+      std::string smallest, largest;
+      range_of(files, smallest, largest);
+      grew = false;
+      for (const auto& f : overlapping(v, 0, smallest, largest)) {
+        if (std::none_of(files.begin(), files.end(), [&](const table_file& t) { return t.number == f.number; })) {
+          files.push_back(f);
+          grew = true;
+        }
+      }
+    }
+  }
   compaction_plan plan;
   plan.level = level;
   plan.output = in_place ? level : level + 1;
-  plan.inputs[0] = v.levels[static_cast<std::size_t>(level)];
+  plan.inputs[0] = std::move(files);
   complete(v, plan);
   // A whole level is rewritten even if it is one file: db::compact() must
   // drop what is obsolete, which a move would keep.

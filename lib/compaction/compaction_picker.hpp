@@ -39,11 +39,14 @@ class compaction_picker {
   // busy[n]: a job is reading level n or writing level n (skip both).
   virtual std::optional<compaction_plan> pick(const db_internal::version& v,
                                               const std::array<bool, db_internal::num_levels>& busy) = 0;
-  // A job over everything in `level` and what overlaps it in level + 1
-  // (db::compact), or with in_place, everything in `level` rewritten into
-  // `level` itself (the last step of db::compact: the bottom level drops
-  // what no snapshot needs). Nothing if the level is empty.
-  virtual std::optional<compaction_plan> whole_level(const db_internal::version& v, int level, bool in_place) = 0;
+  // A job over everything in `level` (only its tables whose user keys meet
+  // [begin, end], when given) and what overlaps it in level + 1
+  // (db::compact), or with in_place, those tables rewritten into `level`
+  // itself (the last step of db::compact: the bottom level drops what no
+  // snapshot needs). Nothing if no table qualifies.
+  virtual std::optional<compaction_plan> whole_level(const db_internal::version& v, int level, bool in_place,
+                                                     const std::optional<std::string>& begin,
+                                                     const std::optional<std::string>& end) = 0;
 };
 
 class leveled_picker final : public compaction_picker {
@@ -52,7 +55,9 @@ class leveled_picker final : public compaction_picker {
 
   std::optional<compaction_plan> pick(const db_internal::version& v,
                                       const std::array<bool, db_internal::num_levels>& busy) override;
-  std::optional<compaction_plan> whole_level(const db_internal::version& v, int level, bool in_place) override;
+  std::optional<compaction_plan> whole_level(const db_internal::version& v, int level, bool in_place,
+                                             const std::optional<std::string>& begin,
+                                             const std::optional<std::string>& end) override;
 
   // The score of each level as pick() sees it (for stats and tests).
   double score(const db_internal::version& v, int level) const;

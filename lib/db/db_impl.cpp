@@ -804,7 +804,7 @@ void db_impl::maybe_schedule_compaction_locked() {
       const bool in_place = m.next_level == m.last_level;
       const auto level = static_cast<std::size_t>(m.next_level);
       if (busy_levels_[level] || (!in_place && busy_levels_[level + 1])) break;  // when that job is done
-      plan = picker_.whole_level(*version, m.next_level, in_place);
+      plan = picker_.whole_level(*version, m.next_level, in_place, m.begin, m.end);
       if (!plan) {
         ++m.next_level;  // nothing in this level: on to the next
         continue;
@@ -958,15 +958,18 @@ void db_impl::after_compaction(const compaction::compaction_plan& plan, bool man
   for (auto& f : wake) f();
 }
 
-void db_impl::compact(error_handler handler) {
+void db_impl::compact(std::optional<std::string> begin, std::optional<std::string> end, error_handler handler) {
   auto h = std::make_shared<error_handler>(std::move(handler));
-  flush(error_handler(asio::bind_executor(background_.get_executor(), [this, h](boost::system::error_code ec) {
+  auto range = std::make_shared<std::pair<std::optional<std::string>, std::optional<std::string>>>(std::move(begin),
+                                                                                                   std::move(end));
+  flush(error_handler(asio::bind_executor(background_.get_executor(), [this, h, range](boost::system::error_code ec) {
     if (ec) return h->complete(ec);
-    start_manual_compaction(std::move(*h));
+    start_manual_compaction(std::move(range->first), std::move(range->second), std::move(*h));
   })));
 }
 
-void db_impl::start_manual_compaction(error_handler handler) {
+void db_impl::start_manual_compaction(std::optional<std::string> begin, std::optional<std::string> end,
+                                      error_handler handler) {
   std::unique_lock lock(mu_);
   const std::error_code refuse = closing_ || closed_ ? std::error_code(errc::closed) : background_error_;
   if (refuse) {
@@ -979,8 +982,12 @@ void db_impl::start_manual_compaction(error_handler handler) {
   for (int level = 0; level < db_internal::num_levels; ++level) {
     if (!version->levels[static_cast<std::size_t>(level)].empty()) deepest = level;
   }
-  manual_.push_back(
-      {.next_level = 0, .last_level = std::max(1, deepest), .running = false, .handler = std::move(handler)});
+  manual_.push_back({.next_level = 0,
+                     .last_level = std::max(1, deepest),
+                     .running = false,
+                     .begin = std::move(begin),
+                     .end = std::move(end),
+                     .handler = std::move(handler)});
   maybe_schedule_compaction_locked();
 }
 
@@ -1354,8 +1361,9 @@ std::shared_ptr<const snapshot> db::snapshot() { return impl_->take_snapshot(); 
 
 void db::clear_cache() { impl_->clear_cache(); }
 
-void db::start_compact(detail::posted_handler<boost::system::error_code> handler) {
-  impl_->compact(std::move(handler));
+void db::start_compact(std::optional<std::string> begin, std::optional<std::string> end,
+                       detail::posted_handler<boost::system::error_code> handler) {
+  impl_->compact(std::move(begin), std::move(end), std::move(handler));
 }
 
 void db::start_close(detail::posted_handler<boost::system::error_code> handler) { impl_->close(std::move(handler)); }

@@ -96,7 +96,8 @@ class db_impl {
   // visible), or the newest visible sequence if none is held.
   sequence_number oldest_snapshot() const;
   void flush(error_handler handler);
-  void compact(error_handler handler);                        // db::compact: a flush, then every level merged down
+  // db::compact / compact_range: a flush, then every level merged down.
+  void compact(std::optional<std::string> begin, std::optional<std::string> end, error_handler handler);
   std::unique_ptr<db_iterator> scan(const read_options& ro);  // (db/db_iterator.cpp)
   void clear_cache() { cache_.clear(); }
   void close(error_handler handler);
@@ -195,15 +196,16 @@ class db_impl {
   void run_compaction(compaction::compaction_plan plan, bool manual);  // background
   void after_compaction(const compaction::compaction_plan& plan, bool manual, std::error_code ec, std::string message,
                         std::vector<std::uint64_t> unlink, double seconds, std::uint64_t read, std::uint64_t written);
-  void refresh_level0_locked();
-  void start_manual_compaction(
-      error_handler handler);  // after its flush  // l0_files_ from the current version (mu_ held)
+  void refresh_level0_locked();  // l0_files_ from the current version (mu_ held)
+  // After its flush: queues a db::compact / compact_range.
+  void start_manual_compaction(std::optional<std::string> begin, std::optional<std::string> end, error_handler handler);
   // A pending db::compact(): levels next_level .. last_level - 1 are merged
   // down one after the other, then last_level is rewritten in place.
   struct manual_compaction {
     int next_level = 0;
     int last_level = 1;
     bool running = false;
+    std::optional<std::string> begin, end;  // compact_range's user keys; nullopt: unbounded
     error_handler handler;
   };
   void finish_close_if_idle_locked();  // mu_ held
