@@ -740,6 +740,7 @@ void db_impl::after_flush(std::error_code ec, std::string message, std::shared_p
           it = flush_waiters_.erase(it);
         }
       }
+      std::lock_guard versions_lock(versions_mu_);  // a compaction's log_and_apply may be writing it
       obsolete_below = versions_.log_number();
     }
     wake_stalled_locked(wake);
