@@ -720,13 +720,7 @@ void db_impl::after_flush(std::error_code ec, std::string message, std::shared_p
       done.swap(flush_waiters_);
     } else {
       if (table) tables_[meta.number] = std::move(table);
-      if (const auto& done_wal = sealed_.front()->wal) {
-        const auto x = done_wal->stats();
-        retired_wal_stats_.records += x.records;
-        retired_wal_stats_.bytes += x.bytes;
-        retired_wal_stats_.groups += x.groups;
-        retired_wal_stats_.syncs += x.syncs;
-      }
+      if (const auto& done_wal = sealed_.front()->wal) retired_wal_stats_ += done_wal->stats();
       sealed_.pop_front();  // after the table is readable: a read sees one or the other, or both
       refresh_level0_locked();
       ++flushes_;
@@ -1281,12 +1275,7 @@ db_stats db_impl::stats() const {
   // Every WAL of this open: retired ones, sealed ones, the active one.
   wal::writer_stats w = retired_wal_stats_;
   auto add = [&w](const std::shared_ptr<mem_state>& m) {
-    if (!m || !m->wal) return;
-    const auto x = m->wal->stats();
-    w.records += x.records;
-    w.bytes += x.bytes;
-    w.groups += x.groups;
-    w.syncs += x.syncs;
+    if (m && m->wal) w += m->wal->stats();
   };
   add(active_);
   for (const auto& m : sealed_) add(m);

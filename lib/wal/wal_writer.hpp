@@ -50,6 +50,14 @@ struct writer_stats {
   std::uint64_t bytes = 0;   // log bytes written, framing included
   std::uint64_t files = 0;   // log files opened
   double mean_group_size() const noexcept { return groups ? static_cast<double>(records) / groups : 0.0; }
+  // Totals over several logs (files is left alone: it counts one writer's files).
+  writer_stats& operator+=(const writer_stats& o) noexcept {
+    records += o.records;
+    groups += o.groups;
+    syncs += o.syncs;
+    bytes += o.bytes;
+    return *this;
+  }
 };
 
 std::string log_file_name(const std::string& dir, std::uint64_t number);
