@@ -113,6 +113,11 @@ struct read_options {
   std::shared_ptr<const strata::snapshot> snapshot;
   // Scans only: stop before this key (exclusive); none: to the end.
   std::optional<std::string> upper_bound = std::nullopt;
+  // Scans only: only keys that start with these bytes (RocksDB's
+  // prefix_same_as_start, with the prefix given): seek_to_first() goes to
+  // the prefix's first key, a seek below the prefix starts there, and the
+  // scan ends at the first key without it.
+  std::optional<std::string> prefix = std::nullopt;
 };
 
 // An ordered view of the whole db at one point: every key that has a value

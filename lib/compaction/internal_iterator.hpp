@@ -4,7 +4,9 @@
 // (memtable_child), both yielding internal keys (user key + sequence/type
 // tag) in internal-key order. Moves are awaitable (a table may read its
 // next block); try_next() moves without suspending when it can, and returns
-// false, unmoved, when the move needs a read. One coroutine at a time; what
+// false when the move needs a read: the caller then calls next(), which
+// finishes it (a child may have done part of the step; read nothing from
+// it in between). One coroutine at a time; what
 // a child reads must outlive it.
 #pragma once
 

@@ -30,8 +30,8 @@ class merging_iterator {
   explicit merging_iterator(std::vector<std::unique_ptr<internal_iterator>> children);
 
   bool valid() const noexcept { return !error_ && !heap_.empty(); }
-  std::string_view key() const noexcept { return children_[heap_.front()]->key(); }
-  std::string_view value() const noexcept { return children_[heap_.front()]->value(); }
+  std::string_view key() const noexcept { return heap_.front().key; }
+  std::string_view value() const noexcept { return children_[heap_.front().child]->value(); }
   std::error_code error() const noexcept { return error_; }
   const std::string& message() const noexcept { return message_; }
 
@@ -39,19 +39,32 @@ class merging_iterator {
   // First entry >= target in internal-key order.
   boost::asio::awaitable<void> seek(std::string_view target);
   boost::asio::awaitable<void> next();
+  // next() without suspending when the child that moves needs no read.
+  // false: the step needs one; co_await finish_next() completes it (and
+  // nothing else may be called in between).
+  bool try_next();
+  boost::asio::awaitable<void> finish_next();
 
  private:
   // Rebuilds the heap from every valid child (after a seek).
   void rebuild();
-  // Puts the smallest child back in place after it moved (or drops it).
+  // Puts the smallest child back in place after it moved (or drops it if
+  // it ran out).
   void settle_top();
   bool take_error(const internal_iterator& child);
-  // True if child a's key sorts after child b's: the heap's order (ties by
-  // child index, so the order is total).
-  bool after(std::size_t a, std::size_t b) const noexcept;
+  // A valid child and its current key, cached so that comparisons make no
+  // virtual calls (a child's key view stays valid until it moves, and only
+  // the top child moves).
+  struct entry {
+    std::string_view key;
+    std::size_t child;
+  };
+  // True if a's key sorts after b's: the heap's order (ties by child index,
+  // so the order is total).
+  static bool after(const entry& a, const entry& b) noexcept;
 
   std::vector<std::unique_ptr<internal_iterator>> children_;
-  std::vector<std::size_t> heap_;  // indices into children_; heap_.front() is the smallest
+  std::vector<entry> heap_;  // heap_.front() is the smallest
   std::error_code error_;
   std::string message_;
 };

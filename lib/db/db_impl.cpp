@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "compaction/compaction_job.hpp"
+#include "compaction/level_iterator.hpp"
 #include "db/file_names.hpp"
 #include "db/posix_sync.hpp"
 #include "sst/internal_key.hpp"
@@ -848,7 +849,21 @@ void db_impl::run_compaction(compaction::compaction_plan plan, bool manual) {
         }
       }
     }
-    for (const auto& t : held) inputs.push_back(compaction::table_child(t->reader->new_iterator(/*fill_cache=*/false)));
+    // A level-0 side: a child per table (they overlap); a deeper side: one
+    // child for its run of tables. Blocks read once are not cached.
+    std::size_t next_held = 0;
+    for (std::size_t side = 0; side < plan.inputs.size() && !ec; ++side) {
+      const int level = side == 0 ? plan.level : plan.output_level();
+      std::vector<compaction::run_table> run;
+      for (const auto& f : plan.inputs[side]) {
+        const sst::table_reader* reader = held[next_held++]->reader.get();
+        if (level == 0)
+          inputs.push_back(compaction::table_child(reader->new_iterator(/*fill_cache=*/false)));
+        else
+          run.push_back({.largest = f.largest, .reader = reader});
+      }
+      if (!run.empty()) inputs.push_back(compaction::level_child(std::move(run), /*fill_cache=*/false));
+    }
     const compaction::job_options jo{
         .table = {.block_size = options_.block_size,
                   .bits_per_key = options_.bits_per_key,

@@ -8,6 +8,7 @@
 // stepped over.
 #include <boost/asio/awaitable.hpp>
 
+#include "compaction/level_iterator.hpp"
 #include "compaction/merging_iterator.hpp"
 #include "db/db_impl.hpp"
 #include "sst/internal_key.hpp"
@@ -21,6 +22,7 @@ struct db_iterator::state {
   compaction::merging_iterator merged;
   sequence_number sequence = 0;
   std::optional<std::string> upper_bound;
+  std::optional<std::string> prefix;
   bool valid = false;
   std::string key;  // the current user key (a copy: the merged stream moves on to skip its older versions)
   std::error_code error;
@@ -28,33 +30,45 @@ struct db_iterator::state {
 
   explicit state(std::vector<std::unique_ptr<compaction::internal_iterator>> children) : merged(std::move(children)) {}
 
-  // From the merged stream's position: the next user key with a visible,
-  // live version (none equal to `skip` when skipping).
-  asio::awaitable<void> settle(bool skipping) {
+  // From the merged stream's position, without suspending: on to the next
+  // user key with a visible, live version (none equal to `key` while
+  // `skipping`). false when a step of the merged stream needs a read: then
+  // co_await merged.finish_next() and call again with the same `skipping`.
+  bool settle_now(bool& skipping) {
     valid = false;
     while (merged.valid()) {
       sst::parsed_internal_key k;
       if (!sst::parse_internal_key(merged.key(), k)) {
         error = errc::corruption;
         message = "scan: a table or memtable holds a malformed internal key";
-        co_return;
+        return true;
       }
       const bool hidden = k.sequence > sequence || (skipping && k.user_key == key);
       if (!hidden) {
-        if (upper_bound && k.user_key >= std::string_view(*upper_bound)) co_return;
+        if (past_bounds(k.user_key)) return true;
         key.assign(k.user_key);
         if (k.type != value_type::deletion) {
           valid = true;  // value() reads the merged stream, which stays here
-          co_return;
+          return true;
         }
         skipping = true;  // a tombstone: its key is deleted here; skip the older versions
       }
-      co_await merged.next();
+      if (!merged.try_next()) return false;
     }
     if (merged.error()) {
       error = merged.error();
       message = merged.message();
     }
+    return true;
+  }
+
+  asio::awaitable<void> settle(bool skipping) {
+    while (!settle_now(skipping)) co_await merged.finish_next();
+  }
+
+  bool past_bounds(std::string_view user_key) const {
+    if (upper_bound && user_key >= std::string_view(*upper_bound)) return true;
+    return prefix && !user_key.starts_with(*prefix);
   }
 };
 
@@ -69,12 +83,19 @@ const std::string& db_iterator::message() const noexcept { return s_->message; }
 
 asio::awaitable<void> db_iterator::seek_to_first() {
   if (s_->error) co_return;
-  co_await s_->merged.seek_to_first();
+  if (s_->prefix) {  // the first key of the prefix
+    const std::string target = sst::make_internal_key(*s_->prefix, s_->sequence, value_type::value);
+    co_await s_->merged.seek(target);
+  } else {
+    co_await s_->merged.seek_to_first();
+  }
   co_await s_->settle(false);
 }
 
 asio::awaitable<void> db_iterator::seek(std::string_view key) {
   if (s_->error) co_return;
+  // Below the prefix: start at its first key.
+  if (s_->prefix && key < std::string_view(*s_->prefix)) key = *s_->prefix;
   const std::string target = sst::make_internal_key(key, s_->sequence, value_type::value);
   // (make_internal_key with the highest type at `sequence` would be the
   // exact lookup key; any version of `key` above `sequence` sorts before
@@ -85,8 +106,10 @@ asio::awaitable<void> db_iterator::seek(std::string_view key) {
 
 asio::awaitable<void> db_iterator::next() {
   if (!valid()) co_return;
-  co_await s_->merged.next();
-  co_await s_->settle(true);
+  // The common step needs no read and so no coroutine below this one.
+  if (!s_->merged.try_next()) co_await s_->merged.finish_next();
+  bool skipping = true;
+  while (!s_->settle_now(skipping)) co_await s_->merged.finish_next();
 }
 
 std::unique_ptr<db_iterator> db_impl::scan(const read_options& ro) {
@@ -101,20 +124,28 @@ std::unique_ptr<db_iterator> db_impl::scan(const read_options& ro) {
       children.push_back(compaction::memtable_child(m->mem, sequence));
       pins.push_back(m->mem);
     }
+    // Level 0: a child per table (their ranges overlap); deeper levels: a
+    // child per level (compaction/level_iterator.hpp).
     const auto version = versions_.current();
-    for (const auto& level : version->levels) {
-      for (const auto& f : level) {
+    for (std::size_t level = 0; level < version->levels.size(); ++level) {
+      std::vector<compaction::run_table> run;
+      for (const auto& f : version->levels[level]) {
         const auto t = tables_.find(f.number);
         if (t == tables_.end()) continue;  // (cannot happen: the map holds every table of the current version)
-        children.push_back(compaction::table_child(t->second->reader->new_iterator()));
         pins.push_back(t->second);
+        if (level == 0)
+          children.push_back(compaction::table_child(t->second->reader->new_iterator()));
+        else
+          run.push_back({.largest = f.largest, .reader = t->second->reader.get()});
       }
+      if (!run.empty()) children.push_back(compaction::level_child(std::move(run)));
     }
   }
   auto s = std::make_unique<db_iterator::state>(std::move(children));
   s->pins = std::move(pins);
   s->sequence = sequence;
   s->upper_bound = ro.upper_bound;
+  s->prefix = ro.prefix;
   return std::make_unique<db_iterator>(std::move(s));
 }
 

@@ -1,6 +1,7 @@
 #include "io/file.hpp"
 
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -36,7 +37,7 @@ std::unique_ptr<file> file::open(io_engine& engine, const std::string& path, con
     return nullptr;
   }
   ec.clear();
-  return std::unique_ptr<file>(new file(engine, path, fd));
+  return std::unique_ptr<file>(new file(engine, path, fd, o.direct));
 }
 
 file::~file() { ::close(fd_); }
@@ -51,6 +52,15 @@ std::error_code file::size(std::uint64_t& out) {
 std::error_code file::truncate(std::uint64_t length) {
   if (::ftruncate(fd_, static_cast<off_t>(length)) < 0) return fail("ftruncate", -errno);
   return {};
+}
+
+bool file::read_if_cached(std::uint64_t offset, char* out, std::size_t size) noexcept {
+  if (direct_ || engine_.faults() != nullptr) return false;
+  iovec v{out, size};
+  // EAGAIN (not all cached), EINTR, EOPNOTSUPP (a kernel or file system
+  // without RWF_NOWAIT) and short reads all mean: use the engine.
+  const ssize_t n = ::preadv2(fd_, &v, 1, static_cast<off_t>(offset), RWF_NOWAIT);
+  return n == static_cast<ssize_t>(size);
 }
 
 std::error_code file::fail(const char* what, long result) {

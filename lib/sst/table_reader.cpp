@@ -32,19 +32,36 @@ asio::awaitable<std::error_code> table_reader::read_block(const block_handle& h,
 asio::awaitable<std::error_code> table_reader::data_block(const block_handle& h, block_cache::block_ptr& out, bool& hit,
                                                           std::string& message, bool look_in_cache,
                                                           bool fill_cache) const {
-  hit = false;
   if (look_in_cache) {
-    if (auto cached = cached_block(h)) {
-      out = std::move(cached);
-      hit = true;
+    if (auto now = block_without_waiting(h, fill_cache, hit)) {
+      out = std::move(now);
       co_return std::error_code{};
     }
   }
+  hit = false;
   std::string contents;
   if (auto ec = co_await read_block(h, contents, message)) co_return ec;
   out = cache_ != nullptr && fill_cache ? cache_->insert({cache_id_, h.offset}, contents)
                                         : block_cache::make_uncached(contents);
   co_return std::error_code{};
+}
+
+block_cache::block_ptr table_reader::block_without_waiting(const block_handle& h, bool fill_cache, bool& hit,
+                                                           bool look_in_cache) const {
+  hit = false;
+  if (look_in_cache) {
+    if (auto cached = cached_block(h)) {
+      hit = true;
+      return cached;
+    }
+  }
+  std::string stored(h.size + block_trailer_size, '\0');
+  if (!file_.read_if_cached(h.offset, stored.data(), stored.size())) return nullptr;
+  std::string contents, message;
+  // A damaged block is left to the engine read, which reports it.
+  if (decode_block(stored, h, file_.path(), contents, message)) return nullptr;
+  return cache_ != nullptr && fill_cache ? cache_->insert({cache_id_, h.offset}, contents)
+                                         : block_cache::make_uncached(contents);
 }
 
 asio::awaitable<table_reader::open_result> table_reader::open(io::file& file, std::uint64_t file_size,
@@ -166,11 +183,9 @@ bool table_reader::try_get(std::string_view user_key, sequence_number snapshot, 
   const lookup_key target(user_key, snapshot);
   block_handle handle;
   if (locate(user_key, target.internal_key(), handle, out) == lookup_step::answered) return true;
-  if (cache_ == nullptr) return false;
-  const auto cached = cache_->lookup({cache_id_, handle.offset});
-  if (!cached) return false;
-  out.cache_hit = true;
-  search_block(*cached, handle, user_key, target.internal_key(), out);
+  const auto block = block_without_waiting(handle, true, out.cache_hit);
+  if (!block) return false;
+  search_block(*block, handle, user_key, target.internal_key(), out);
   return true;
 }
 
@@ -329,8 +344,8 @@ asio::awaitable<void> table_iterator::prev() {
 }
 
 bool table_iterator::try_next_block() {
-  // Look ahead without moving until a cached, non-empty block is found; an
-  // uncached block means a read: refuse, unmoved.
+  // Look ahead without moving until a non-empty block is found that is in
+  // the block or page cache; a block that needs a disk read: refuse, unmoved.
   for (std::size_t b = block_index_ + 1;; ++b) {
     if (b >= table_->index_.size()) {  // the end, as next() would reach it
       block_index_ = b;
@@ -338,11 +353,15 @@ bool table_iterator::try_next_block() {
       return true;
     }
     block_cache::block_ptr bytes;
+    bool looked_up = false;
     if (b == ahead_index_) {
       bytes = std::move(ahead_bytes_);
       ahead_index_ = npos;
-    } else {
-      bytes = table_->cached_block(table_->index_.handle(b));
+      looked_up = true;
+    }
+    if (!bytes) {  // not looked up ahead, or not in the block cache then (a miss counted once)
+      bool hit = false;
+      bytes = table_->block_without_waiting(table_->index_.handle(b), fill_cache_, hit, !looked_up);
       if (!bytes) missed_block_ = b;
     }
     if (!bytes) return false;

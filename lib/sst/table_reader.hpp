@@ -59,9 +59,9 @@ class table_reader {
 
   boost::asio::awaitable<table_lookup> get(std::string_view user_key, sequence_number snapshot) const;
 
-  // The same lookup without suspending, when it needs no read: the filter
-  // rules the key out, the index says it is past the last block, or the
-  // data block is in the block cache. Returns true with `out` set (exactly
+  // The same lookup without suspending, when it needs no disk read: the
+  // filter rules the key out, the index says it is past the last block, or
+  // the data block is in the block cache or the OS page cache. Returns true with `out` set (exactly
   // what get() would give); false when the answer needs a disk read (then
   // co_await get(), which looks in the cache again and so counts a second
   // miss). For callers that check many tables per lookup (the db's read
@@ -97,6 +97,13 @@ class table_reader {
   boost::asio::awaitable<std::error_code> data_block(const block_handle& h, block_cache::block_ptr& out, bool& hit,
                                                      std::string& message, bool look_in_cache = true,
                                                      bool fill_cache = true) const;
+  // The data block at h if it can be had without waiting: from the block
+  // cache (hit = true), or read from the page cache (io::file::
+  // read_if_cached), verified and cached if fill_cache. nullptr: it needs a
+  // disk read (or is damaged: the engine read will report it).
+  // look_in_cache false: the caller has just missed in the block cache.
+  block_cache::block_ptr block_without_waiting(const block_handle& h, bool fill_cache, bool& hit,
+                                               bool look_in_cache = true) const;
   // The cached data block at h, or nullptr (also without a cache).
   block_cache::block_ptr cached_block(const block_handle& h) const {
     return cache_ != nullptr ? cache_->lookup({cache_id_, h.offset}) : nullptr;
@@ -134,7 +141,7 @@ class table_iterator {
 
   // next()/prev() without suspending, when no read is needed: the
   // neighbour is in the current block, or (try_next) in a later block that
-  // is in the block cache. Returns true when done (exactly as next()/prev()
+  // is in the block cache or the page cache. Returns true when done (exactly as next()/prev()
   // would have done it, including on an invalid iterator: nothing); false,
   // without moving, when the step needs a read: then co_await next() /
   // prev(). Scans call these so that a step costs a function call, not a
@@ -172,7 +179,7 @@ class table_iterator {
   bool adopt_block(std::size_t index, block_cache::block_ptr bytes, bool forward);
   // A malformed entry in the current block: fail with corruption.
   void fail_entry();
-  // try_next() across a block boundary, from the cache only.
+  // try_next() across a block boundary, from the block or page cache only.
   bool try_next_block();
 
   const table_reader* table_;

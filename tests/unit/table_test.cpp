@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "fault_injection.hpp"
 #include "io/io_engine.hpp"
 #include "run_awaitable.hpp"
 #include "sst/internal_key.hpp"
@@ -296,9 +297,21 @@ BOOST_AUTO_TEST_CASE(block_cache_serves_repeated_reads) {
     BOOST_REQUIRE(fast.value == slow.value);
   }
   cache.clear();
+  // The file was just written, so its blocks are in the OS page cache: the
+  // synchronous path reads them from there and caches them again.
+  table_lookup from_page_cache;
+  BOOST_TEST(opened.table->try_get(user, max_sequence_number, from_page_cache));
+  BOOST_TEST(!from_page_cache.cache_hit);
+  BOOST_TEST(fx.get(*opened.table, user, max_sequence_number).cache_hit);
+  // With a fault injector on the engine (none armed), every read must go
+  // through the engine: the synchronous path refuses, and get() reads.
+  cache.clear();
+  testing::test_faults faults;
+  fx.engine->set_fault_injector(&faults);
   table_lookup cold;
   BOOST_TEST(!opened.table->try_get(user, max_sequence_number, cold));  // needs a read now
   BOOST_TEST(!fx.get(*opened.table, user, max_sequence_number).cache_hit);
+  fx.engine->set_fault_injector(nullptr);
 }
 
 BOOST_AUTO_TEST_CASE(synchronous_steps_match_awaited_steps) {
@@ -315,6 +328,10 @@ BOOST_AUTO_TEST_CASE(synchronous_steps_match_awaited_steps) {
   BOOST_REQUIRE(!opened.error);
   BOOST_REQUIRE(opened.table->properties().data_blocks > 20u);
   const std::vector<std::pair<std::string, std::string>> want(m.begin(), m.end());
+  // A fault injector (none armed) sends every read through the engine, as
+  // if nothing were in the page cache: then block boundaries need reads.
+  testing::test_faults faults;
+  fx.engine->set_fault_injector(&faults);
   std::size_t refused = 0;
   const bool ok = run(fx.ctx, [&]() -> asio::awaitable<bool> {
     auto it = opened.table->new_iterator();
@@ -374,6 +391,17 @@ BOOST_AUTO_TEST_CASE(synchronous_steps_match_awaited_steps) {
   BOOST_TEST(scan(warm_refusals) == want.size());
   BOOST_TEST(warm_refusals == 0u);
   BOOST_TEST(cache.get_stats().hits - after_cold.hits == cached.table->properties().data_blocks);
+
+  // Without the injector, blocks not in the block cache come from the page
+  // cache without suspending: a cold scan never refuses either, and still
+  // counts each miss once.
+  fx.engine->set_fault_injector(nullptr);
+  cache.clear();
+  const auto before_page_scan = cache.get_stats();
+  std::size_t page_refusals = 0;
+  BOOST_TEST(scan(page_refusals) == want.size());
+  BOOST_TEST(page_refusals == 0u);
+  BOOST_TEST(cache.get_stats().misses - before_page_scan.misses == cached.table->properties().data_blocks);
 }
 
 BOOST_AUTO_TEST_CASE(out_of_order_keys_are_refused) {

@@ -1,0 +1,90 @@
+#include "compaction/level_iterator.hpp"
+
+#include <algorithm>
+#include <optional>
+
+#include "sst/internal_key.hpp"
+
+namespace strata::compaction {
+
+namespace asio = boost::asio;
+
+namespace {
+
+class level_source final : public internal_iterator {
+ public:
+  level_source(std::vector<run_table> tables, bool fill_cache) : tables_(std::move(tables)), fill_cache_(fill_cache) {}
+
+  bool valid() const noexcept override { return it_ && it_->valid(); }
+  std::string_view key() const noexcept override { return it_->key(); }
+  std::string_view value() const noexcept override { return it_->value(); }
+  std::error_code error() const noexcept override { return it_ ? it_->error() : std::error_code{}; }
+  const std::string& message() const noexcept override { return it_ ? it_->message() : no_message_; }
+
+  asio::awaitable<void> seek_to_first() override {
+    if (tables_.empty()) co_return;
+    enter(0);
+    co_await it_->seek_to_first();
+    co_await skip_exhausted_tables();
+  }
+
+  asio::awaitable<void> seek(std::string_view target) override {
+    // The first table whose largest key is >= target holds the first entry
+    // >= target (or, if the target falls in the gap before it, its first).
+    const auto at = std::partition_point(tables_.begin(), tables_.end(), [&](const run_table& t) {
+      return sst::compare_internal_keys(t.largest, target) < 0;
+    });
+    if (at == tables_.end()) {
+      it_.reset();  // past the end
+      current_ = tables_.size();
+      co_return;
+    }
+    const std::string t(target);  // target may view into this iterator's current key
+    enter(static_cast<std::size_t>(at - tables_.begin()));
+    co_await it_->seek(t);
+    co_await skip_exhausted_tables();
+  }
+
+  asio::awaitable<void> next() override {
+    if (!it_) co_return;
+    // A try_next() that returned false may have left the table exhausted
+    // (it reached its end): then only the step to the next table remains.
+    if (it_->valid()) co_await it_->next();
+    co_await skip_exhausted_tables();
+  }
+
+  // false when the step needs a read: the current table's next block, or
+  // the next table's first block. The move is then finished by next().
+  bool try_next() override {
+    if (!it_) return true;
+    if (!it_->try_next()) return false;
+    return it_->valid() || it_->error() || current_ + 1 >= tables_.size();
+  }
+
+ private:
+  void enter(std::size_t index) {
+    current_ = index;
+    it_.emplace(tables_[index].reader->new_iterator(fill_cache_));
+  }
+
+  asio::awaitable<void> skip_exhausted_tables() {
+    while (it_ && !it_->valid() && !it_->error() && current_ + 1 < tables_.size()) {
+      enter(current_ + 1);
+      co_await it_->seek_to_first();
+    }
+  }
+
+  std::vector<run_table> tables_;
+  bool fill_cache_;
+  std::size_t current_ = 0;
+  std::optional<sst::table_iterator> it_;  // positioned in tables_[current_]; empty before the first seek
+  inline static const std::string no_message_;
+};
+
+}  // namespace
+
+std::unique_ptr<internal_iterator> level_child(std::vector<run_table> tables, bool fill_cache) {
+  return std::make_unique<level_source>(std::move(tables), fill_cache);
+}
+
+}  // namespace strata::compaction

@@ -1,0 +1,34 @@
+// compaction/level_iterator.hpp — one sorted run of tables read as one source.
+//
+// A level >= 1 holds tables with disjoint key ranges in ascending order, so
+// at most one of them can hold any given key. Merging them as one child
+// (instead of one child per table) keeps a merge's heap as small as the
+// number of levels, and a seek touches one table (a binary search over the
+// tables' largest keys) instead of reading a block of every table in the
+// level. The iterator opens a table iterator on the table it is in and moves
+// to the next table when that one runs out.
+//
+// Ownership: the readers are not owned; whoever builds the child keeps them
+// open (the db pins its open tables, a compaction job holds its inputs).
+// One coroutine at a time.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "compaction/internal_iterator.hpp"
+#include "sst/table_reader.hpp"
+
+namespace strata::compaction {
+
+struct run_table {
+  std::string largest;  // the table's largest internal key
+  const sst::table_reader* reader = nullptr;
+};
+
+// `tables` in ascending, non-overlapping key order. fill_cache as in
+// table_reader::new_iterator.
+std::unique_ptr<internal_iterator> level_child(std::vector<run_table> tables, bool fill_cache = true);
+
+}  // namespace strata::compaction
