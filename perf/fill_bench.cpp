@@ -2,15 +2,16 @@
 // random keys, wait until compaction has settled, then read. Strata next to
 // LevelDB (and RocksDB) through their public DB APIs, in one run.
 //
-//   fill_bench [--num=N] [--quick] [--reads=R] [--scans=S] [--writers=W] [--only=strata|leveldb|rocksdb]
-//              [--dir=PATH]
+//   fill_bench [--num=N] [--quick] [--reads=R] [--scans=S] [--writers=W] [--batch=B]
+//              [--only=strata|leveldb|rocksdb] [--dir=PATH]
 //
 // Reported per engine:
 //   fill      puts/s, no sync (the WAL reaches the OS page cache, as in
 //             db_bench). LevelDB and RocksDB: one thread, synchronous Put.
 //             Strata: the first 20000 puts one at a time (reported on their
 //             own line), the rest from W coroutines at once (default 16),
-//             on one thread: how an async server uses it.
+//             on one thread: how an async server uses it. --batch=B: every
+//             engine writes B puts per write batch instead (one WAL record).
 //   settle    seconds from the last acknowledged put until no flush or
 //             compaction is pending or running (each engine's own rule).
 //   WA        write amplification: table bytes written by flushes and
@@ -58,6 +59,7 @@
 #include <leveldb/db.h>
 #include <leveldb/filter_policy.h>
 #include <leveldb/options.h>
+#include <leveldb/write_batch.h>
 #endif
 #ifdef STRATA_HAVE_ROCKSDB
 #include <rocksdb/db.h>
@@ -65,6 +67,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/statistics.h>
 #include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
 #endif
 
 namespace asio = boost::asio;
@@ -80,7 +83,9 @@ constexpr std::uint64_t target_file = std::uint64_t{2} << 20;
 constexpr std::size_t cache_bytes = std::size_t{64} << 20;
 constexpr int scan_length = 100;
 constexpr std::size_t single_writer_puts = 20000;
-unsigned writers = 16;  // --writers: Strata's puts in flight during the fill
+unsigned writers = 16;
+unsigned batch = 1;  // --batch: puts per write_batch during the fill (all engines)  // --writers: Strata's puts in
+                     // flight during the fill
 
 double seconds_since(clock_type::time_point t) { return std::chrono::duration<double>(clock_type::now() - t).count(); }
 
@@ -172,8 +177,14 @@ asio::awaitable<row> run_strata(const workload& w, std::string dir) {
         ex,
         [&]() -> asio::awaitable<void> {
           while (next < w.fill.size()) {
-            const std::string k = make_key(w.fill[next++]);
-            co_await db->put(k, w.value);
+            if (batch <= 1) {
+              const std::string k = make_key(w.fill[next++]);
+              co_await db->put(k, w.value);
+              continue;
+            }
+            strata::write_batch b;
+            for (unsigned n = 0; n < batch && next < w.fill.size(); ++n) b.put(make_key(w.fill[next++]), w.value);
+            co_await db->write(std::move(b));
           }
           if (--running == 0) all_done.cancel();
         },
@@ -201,6 +212,10 @@ asio::awaitable<row> run_strata(const workload& w, std::string dir) {
         "compactions ({} trivial moves), files per level",
         r.single_put_per_s, single_writer_puts, r.fill_per_s, writers, s.flushes, s.compactions, s.trivial_moves);
     for (const auto f : s.level_files) r.detail += fmt::format(" {}", f);
+    r.detail += fmt::format("; MiB written: flush {:.0f}, into level", static_cast<double>(s.flush_bytes) / 1048576);
+    for (std::size_t l = 1; l < s.level_compaction_written.size(); ++l)
+      if (s.level_compaction_written[l] != 0)
+        r.detail += fmt::format(" {}: {:.0f}", l, static_cast<double>(s.level_compaction_written[l]) / 1048576);
   }
 
   t = clock_type::now();
@@ -277,7 +292,7 @@ double leveldb_written_bytes(leveldb::DB* db, std::string& detail) {
     double files, size, secs, read, write;
     if (fields >> level >> files >> size >> secs >> read >> write) {
       mb += write;
-      detail += fmt::format(" L{}:{}", level, files);
+      detail += fmt::format(" L{}: {} files, {} MiB written;", level, files, write);
     }
   }
   return mb * 1048576.0;
@@ -300,9 +315,10 @@ row bench_leveldb(const workload& w, const std::string& dir) {
   std::unique_ptr<leveldb::DB> db(raw);
 
   auto t = clock_type::now();
-  for (const std::uint64_t i : w.fill) {
-    const std::string k = make_key(i);
-    if (!db->Put(leveldb::WriteOptions(), k, w.value).ok()) throw std::runtime_error("leveldb put failed");
+  for (std::size_t n = 0; n < w.fill.size();) {
+    leveldb::WriteBatch b;
+    for (unsigned k = 0; k < batch && n < w.fill.size(); ++k) b.Put(make_key(w.fill[n++]), w.value);
+    if (!db->Write(leveldb::WriteOptions(), &b).ok()) throw std::runtime_error("leveldb write failed");
   }
   r.fill_per_s = static_cast<double>(w.fill.size()) / seconds_since(t);
   t = clock_type::now();
@@ -361,9 +377,10 @@ row bench_rocksdb(const workload& w, const std::string& dir) {
   std::unique_ptr<rocksdb::DB> db(raw);
 
   auto t = clock_type::now();
-  for (const std::uint64_t i : w.fill) {
-    const std::string k = make_key(i);
-    if (!db->Put(rocksdb::WriteOptions(), k, w.value).ok()) throw std::runtime_error("rocksdb put failed");
+  for (std::size_t n = 0; n < w.fill.size();) {
+    rocksdb::WriteBatch b;
+    for (unsigned k = 0; k < batch && n < w.fill.size(); ++k) b.Put(make_key(w.fill[n++]), w.value);
+    if (!db->Write(rocksdb::WriteOptions(), &b).ok()) throw std::runtime_error("rocksdb write failed");
   }
   r.fill_per_s = static_cast<double>(w.fill.size()) / seconds_since(t);
   t = clock_type::now();
@@ -428,13 +445,15 @@ int main(int argc, char** argv) {
       scans = std::stoul(std::string(a.substr(8)));
     else if (a.starts_with("--only="))
       only = std::string(a.substr(7));
+    else if (a.starts_with("--batch="))
+      batch = std::max(1, std::stoi(std::string(a.substr(8))));
     else if (a.starts_with("--writers="))
       writers = std::max(1, std::stoi(std::string(a.substr(10))));
     else if (a.starts_with("--dir="))
       dir = std::string(a.substr(6));
     else {
       fmt::print(stderr,
-                 "usage: fill_bench [--num=N] [--quick] [--reads=R] [--scans=S] [--writers=W] "
+                 "usage: fill_bench [--num=N] [--quick] [--reads=R] [--scans=S] [--writers=W] [--batch=B] "
                  "[--only=strata|leveldb|rocksdb] [--dir=PATH]\n");
       return 2;
     }
@@ -444,8 +463,9 @@ int main(int argc, char** argv) {
   const workload w = make_workload(n, reads, scans);
   fmt::print(
       "fill_bench: {} random puts ({} distinct keys), 16 B keys, 100 B values, 4 MiB write buffer, L1 10 MiB x10, "
-      "2 MiB files, 4 KiB blocks, 10 bloom bits, no compression; then {} gets and {} scans of {} keys\n\n",
-      n, w.distinct, reads, scans, scan_length);
+      "2 MiB files, 4 KiB blocks, 10 bloom bits, no compression, {} put(s) per write; then {} gets and {} scans of {} "
+      "keys\n\n",
+      n, w.distinct, batch, reads, scans, scan_length);
   fmt::print("{:<32} {:>9} {:>8} {:>6} {:>6} {:>11} {:>9}\n", "engine", "fill/s", "settle s", "WA", "SA", "readrand/s",
              "scan100/s");
   std::vector<std::string> details;

@@ -78,7 +78,12 @@ struct options {
   double max_bytes_for_level_multiplier = 10;
   std::uint64_t target_file_bytes = std::uint64_t{64} << 20;
   unsigned max_concurrent_compactions = 1;  // jobs at once, on disjoint levels
-  bool force_io_fallback = false;           // thread-pool I/O instead of io_uring (tests)
+  // Which file of level n >= 1 a compaction takes: false (default) the one
+  // with the least overlap in level n+1 per byte (RocksDB's
+  // kMinOverlappingRatio, the lower write amplification); true the next
+  // one round the key space (LevelDB's way).
+  bool compaction_round_robin = false;
+  bool force_io_fallback = false;  // thread-pool I/O instead of io_uring (tests)
 };
 
 struct write_options {

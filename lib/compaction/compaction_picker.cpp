@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "sst/internal_key.hpp"
 
@@ -37,6 +38,21 @@ std::vector<table_file> overlapping(const version& v, int level, std::string_vie
   return out;
 }
 
+std::vector<double> overlap_ratios(const version& v, int level) {
+  const auto& files = v.levels[static_cast<std::size_t>(level)];
+  const auto& next = v.levels[static_cast<std::size_t>(level + 1)];
+  std::vector<double> out;
+  out.reserve(files.size());
+  std::size_t lo = 0;  // the first file of `next` that may meet the current file
+  for (const auto& f : files) {
+    while (lo < next.size() && user_largest(next[lo]) < user_smallest(f)) ++lo;
+    std::uint64_t bytes = 0;
+    for (std::size_t k = lo; k < next.size() && user_smallest(next[k]) <= user_largest(f); ++k) bytes += next[k].size;
+    out.push_back(static_cast<double>(bytes) / static_cast<double>(std::max<std::uint64_t>(1, f.size)));
+  }
+  return out;
+}
+
 std::uint64_t leveled_picker::target_bytes(int level) const {
   if (level <= 0) return 0;
   return static_cast<std::uint64_t>(static_cast<double>(options_.max_bytes_for_level_base) *
@@ -56,10 +72,7 @@ void leveled_picker::complete(const version& v, compaction_plan& plan) const {
   std::string smallest, largest;
   range_of(plan.inputs[0], smallest, largest);
   if (plan.output_level() != plan.level) plan.inputs[1] = overlapping(v, plan.output_level(), smallest, largest);
-  // Growing the range by level + 1's files could pull in more of level
-  // n >= 1 (LevelDB's "expand"); not done: the range of the first side
-  // already decides which files of level + 1 must come, and files of level
-  // n outside it stay put, disjoint from the outputs.
+  if (plan.level >= 1 && plan.output_level() != plan.level && !plan.inputs[1].empty()) expand(v, plan);
   if (!plan.inputs[1].empty()) {
     std::string s2, l2;
     range_of(plan.inputs[1], s2, l2);
@@ -74,6 +87,27 @@ void leveled_picker::complete(const version& v, compaction_plan& plan) const {
     }
   }
   plan.trivial_move = plan.inputs[0].size() == 1 && plan.inputs[1].empty();
+}
+
+void leveled_picker::expand(const version& v, compaction_plan& plan) const {
+  // LevelDB's expansion: the files of level + 1 fix a key range; files of
+  // level n inside it that pull in no further level + 1 file ride along.
+  // They would otherwise rewrite these same level + 1 files again soon.
+  std::string smallest, largest, s1, l1;
+  range_of(plan.inputs[0], smallest, largest);
+  range_of(plan.inputs[1], s1, l1);
+  if (s1 < smallest) smallest = s1;
+  if (l1 > largest) largest = l1;
+  auto grown = overlapping(v, plan.level, smallest, largest);
+  if (grown.size() <= plan.inputs[0].size()) return;
+  std::uint64_t bytes = 0;
+  for (const auto& side : {std::cref(grown), std::cref(plan.inputs[1])})
+    for (const auto& f : side.get()) bytes += f.size;
+  if (bytes >= options_.expanded_compaction_limit) return;
+  std::string gs, gl;
+  range_of(grown, gs, gl);
+  if (overlapping(v, plan.output_level(), gs, gl).size() != plan.inputs[1].size()) return;
+  plan.inputs[0] = std::move(grown);
 }
 
 std::optional<compaction_plan> leveled_picker::pick(const version& v, const std::array<bool, num_levels>& busy) {
@@ -98,14 +132,24 @@ std::optional<compaction_plan> leveled_picker::pick(const version& v, const std:
   if (best == 0) {
     plan.inputs[0] = files;
   } else {
-    // The first file after the cursor, wrapping around.
+    // The first file after the cursor, wrapping around...
     auto& cursor = cursor_[static_cast<std::size_t>(best)];
-    auto it = std::find_if(files.begin(), files.end(), [&](const table_file& f) {
+    const auto after_cursor = std::find_if(files.begin(), files.end(), [&](const table_file& f) {
       return cursor.empty() || sst::compare_internal_keys(f.largest, cursor) > 0;
     });
-    if (it == files.end()) it = files.begin();
-    plan.inputs[0] = {*it};
-    cursor = it->largest;
+    const std::size_t start = after_cursor == files.end() ? 0 : static_cast<std::size_t>(after_cursor - files.begin());
+    std::size_t chosen = start;
+    if (options_.choice == file_choice::min_overlapping_ratio) {
+      // ...unless another file rewrites fewer bytes of level + 1 per byte
+      // it moves down (ties still go round the cursor).
+      const auto ratios = overlap_ratios(v, best);
+      for (std::size_t k = 1; k < files.size(); ++k) {
+        const std::size_t i = (start + k) % files.size();
+        if (ratios[i] < ratios[chosen]) chosen = i;
+      }
+    }
+    plan.inputs[0] = {files[chosen]};
+    cursor = files[chosen].largest;
   }
   complete(v, plan);
   return plan;

@@ -5,10 +5,13 @@
 // level 0 by its file count over level0_compaction_trigger, level n >= 1 by
 // its bytes over max_bytes_for_level_base * multiplier^(n-1) — and picks
 // the highest score >= 1. From level 0 it takes every file (their ranges
-// overlap); from level n >= 1 the first file after the level's cursor (the
-// largest key the last compaction of that level consumed), wrapping around,
-// so successive compactions sweep the key space evenly. It then adds the
-// files of level n+1 that overlap the inputs' user-key range.
+// overlap); from level n >= 1 the file with the least overlap in level n+1
+// per byte of its own (file_choice), the level's cursor (the largest key
+// the last compaction of that level took) breaking ties so that equal
+// files are taken in turn round the key space. It then adds the files of
+// level n+1 that overlap the inputs' user-key range, and then the files of
+// level n inside that wider range that bring no more of level n+1 (LevelDB's
+// expansion: work that would otherwise rewrite the same files again).
 //
 // Levels with a compaction running are skipped (the caller says which), so
 // two jobs never share an input or write the same output level.
@@ -26,10 +29,25 @@
 
 namespace strata::compaction {
 
+// Which file of a level n >= 1 a compaction takes.
+enum class file_choice : std::uint8_t {
+  // The one whose overlap in level n+1 is smallest for its size (RocksDB's
+  // default, kMinOverlappingRatio): least rewriting per byte moved down,
+  // the lowest write amplification. Ties: the first after the cursor.
+  min_overlapping_ratio,
+  // The first file after the cursor (LevelDB's way): sweeps the key space.
+  round_robin,
+};
+
 struct leveled_options {
   unsigned level0_compaction_trigger = 4;
   std::uint64_t max_bytes_for_level_base = std::uint64_t{256} << 20;
   double max_bytes_for_level_multiplier = 10;
+  file_choice choice = file_choice::min_overlapping_ratio;
+  // A job from level n >= 1 takes more files of level n when they fit in
+  // the key range its level n+1 files span anyway, unless that makes the
+  // job larger than this (LevelDB: 25 target files).
+  std::uint64_t expanded_compaction_limit = std::uint64_t{25} * (64u << 20);
 };
 
 class compaction_picker {
@@ -67,10 +85,16 @@ class leveled_picker final : public compaction_picker {
   // Adds level + 1's overlapping files, the bottommost flag and the
   // trivial-move flag.
   void complete(const db_internal::version& v, compaction_plan& plan) const;
+  // Grows inputs[0] within the range of inputs[1] (see expanded_compaction_limit).
+  void expand(const db_internal::version& v, compaction_plan& plan) const;
 
   leveled_options options_;
   std::array<std::string, db_internal::num_levels> cursor_;  // per level: largest internal key compacted last
 };
+
+// For each file of `level` (>= 1, below the last): the bytes of level + 1
+// it overlaps over its own size.
+std::vector<double> overlap_ratios(const db_internal::version& v, int level);
 
 // Files of `level` whose user-key range meets [smallest, largest] (user keys).
 std::vector<db_internal::table_file> overlapping(const db_internal::version& v, int level, std::string_view smallest,

@@ -14,7 +14,7 @@
 #pragma once
 
 #include <memory>
-#include <string>
+#include <string_view>
 #include <vector>
 
 #include "compaction/internal_iterator.hpp"
@@ -23,7 +23,7 @@
 namespace strata::compaction {
 
 struct run_table {
-  std::string largest;  // the table's largest internal key
+  std::string_view largest;  // the table's largest internal key (kept alive by the caller, e.g. in its version)
   const sst::table_reader* reader = nullptr;
 };
 

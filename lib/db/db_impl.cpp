@@ -196,7 +196,10 @@ db_impl::db_impl(std::string path, options opts)
                        ? std::min(std::max(1u, opts.level0_compaction_trigger), opts.level0_stop_writes_trigger)
                        : opts.level0_compaction_trigger,
                .max_bytes_for_level_base = opts.max_bytes_for_level_base,
-               .max_bytes_for_level_multiplier = opts.max_bytes_for_level_multiplier}) {
+               .max_bytes_for_level_multiplier = opts.max_bytes_for_level_multiplier,
+               .choice = opts.compaction_round_robin ? compaction::file_choice::round_robin
+                                                     : compaction::file_choice::min_overlapping_ratio,
+               .expanded_compaction_limit = 25 * std::max<std::uint64_t>(1, opts.target_file_bytes)}) {
   if (auto* faults = test_fault_injector.load(std::memory_order_acquire)) engine_->set_fault_injector(faults);
 }
 

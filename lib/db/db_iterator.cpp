@@ -127,6 +127,7 @@ std::unique_ptr<db_iterator> db_impl::scan(const read_options& ro) {
     // Level 0: a child per table (their ranges overlap); deeper levels: a
     // child per level (compaction/level_iterator.hpp).
     const auto version = versions_.current();
+    pins.push_back(version);  // the level children view its tables' largest keys
     for (std::size_t level = 0; level < version->levels.size(); ++level) {
       std::vector<compaction::run_table> run;
       for (const auto& f : version->levels[level]) {

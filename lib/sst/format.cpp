@@ -103,8 +103,9 @@ void encode_block(std::string_view contents, compression wanted, std::string& ou
   coding::put_fixed32(out, block_checksum(stored, type));
 }
 
-std::error_code decode_block(std::string_view stored_with_trailer, const block_handle& handle, std::string_view file,
-                             std::string& contents, std::string& message) {
+std::error_code decode_block_view(std::string_view stored_with_trailer, const block_handle& handle,
+                                  std::string_view file, std::string_view& contents, std::string& scratch,
+                                  std::string& message) {
   auto fail = [&](const char* why) {
     message = fmt::format("corruption in {} at block offset {}: {}", file, handle.offset, why);
     return std::error_code(errc::corruption);
@@ -116,11 +117,20 @@ std::error_code decode_block(std::string_view stored_with_trailer, const block_h
   if (block_checksum(stored, type) != expected) return fail("checksum mismatch");
   const auto c = static_cast<compression>(static_cast<std::uint8_t>(type));
   if (c == compression::none) {
-    contents.assign(stored);
+    contents = stored;
     return {};
   }
   if (c != compression::lz4 && c != compression::zstd) return fail("unknown compression type");
-  if (!decompress(stored, c, contents)) return fail("cannot decompress");
+  if (!decompress(stored, c, scratch)) return fail("cannot decompress");
+  contents = scratch;
+  return {};
+}
+
+std::error_code decode_block(std::string_view stored_with_trailer, const block_handle& handle, std::string_view file,
+                             std::string& contents, std::string& message) {
+  std::string_view view;
+  if (auto ec = decode_block_view(stored_with_trailer, handle, file, view, contents, message)) return ec;
+  if (view.data() != contents.data()) contents.assign(view);
   return {};
 }
 

@@ -43,6 +43,11 @@ void encode_block(std::string_view contents, compression wanted, std::string& ou
 // Stored bytes + trailer (exactly handle.size + block_trailer_size bytes)
 // -> contents. On damage: errc::corruption and a message naming `file` and
 // the block's offset.
+// The same without a copy where it can: `contents` views the stored bytes
+// of an uncompressed block, or `scratch`, which holds a decompressed one.
+std::error_code decode_block_view(std::string_view stored_with_trailer, const block_handle& handle,
+                                  std::string_view file, std::string_view& contents, std::string& scratch,
+                                  std::string& message);
 std::error_code decode_block(std::string_view stored_with_trailer, const block_handle& handle, std::string_view file,
                              std::string& contents, std::string& message);
 

@@ -55,11 +55,17 @@ block_cache::block_ptr table_reader::block_without_waiting(const block_handle& h
       return cached;
     }
   }
-  std::string stored(h.size + block_trailer_size, '\0');
-  if (!file_.read_if_cached(h.offset, stored.data(), stored.size())) return nullptr;
-  std::string contents, message;
+  // Synchronous, so one buffer per thread serves every read (no allocation
+  // or zero-fill per block); the cache copies the contents out of it.
+  thread_local std::string stored, scratch;
+  const std::size_t n = h.size + block_trailer_size;
+  if (stored.size() < n) stored.resize(n);
+  if (!file_.read_if_cached(h.offset, stored.data(), n)) return nullptr;
+  std::string_view contents;
+  std::string message;
   // A damaged block is left to the engine read, which reports it.
-  if (decode_block(stored, h, file_.path(), contents, message)) return nullptr;
+  if (decode_block_view(std::string_view(stored).substr(0, n), h, file_.path(), contents, scratch, message))
+    return nullptr;
   return cache_ != nullptr && fill_cache ? cache_->insert({cache_id_, h.offset}, contents)
                                          : block_cache::make_uncached(contents);
 }

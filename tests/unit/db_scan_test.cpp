@@ -1,4 +1,4 @@
-// db scans (db::scan / db_iterator): full scans, seeks and upper bounds
+// db scans (db::scan / db_iterator): full scans, seeks, upper bounds and prefixes
 // against a std::map model across flushes and compactions; scans at a
 // snapshot; an iterator that keeps its view while the db is compacted under
 // it; scans racing writers and compactions on other threads.
@@ -114,6 +114,20 @@ BOOST_AUTO_TEST_CASE(scans_seeks_and_bounds_match_the_model) {
         auto b = d->scan(bounded);
         co_await b->seek(low);
         if (co_await drain(*b) != from_model(model.lower_bound(low), model.lower_bound(high))) co_return false;
+        // A prefix: k003xx only, from its start, from a key inside it, and
+        // from below it; a seek past it finds nothing.
+        read_options prefixed;
+        prefixed.prefix = "k003";
+        const auto in_prefix_end = model.lower_bound("k004");
+        auto p = d->scan(prefixed);
+        co_await p->seek_to_first();
+        if (co_await drain(*p) != from_model(model.lower_bound("k003"), in_prefix_end)) co_return false;
+        co_await p->seek("k00350");
+        if (co_await drain(*p) != from_model(model.lower_bound("k00350"), in_prefix_end)) co_return false;
+        co_await p->seek("a");
+        if (co_await drain(*p) != from_model(model.lower_bound("k003"), in_prefix_end)) co_return false;
+        co_await p->seek("k004");
+        if (p->valid()) co_return false;
         co_return true;
       }());
       BOOST_TEST_REQUIRE(ok, "seed " << seed << " round " << round);
