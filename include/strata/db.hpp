@@ -83,6 +83,10 @@ struct options {
   // kMinOverlappingRatio, the lower write amplification); true the next
   // one round the key space (LevelDB's way).
   bool compaction_round_robin = false;
+  // A compaction reads its inputs this many bytes at a time (one large
+  // read instead of one per block; RocksDB's compaction_readahead_size).
+  // 0: block by block.
+  std::size_t compaction_readahead_bytes = std::size_t{2} << 20;
   bool force_io_fallback = false;  // thread-pool I/O instead of io_uring (tests)
 };
 

@@ -13,7 +13,8 @@ namespace {
 
 class level_source final : public internal_iterator {
  public:
-  level_source(std::vector<run_table> tables, bool fill_cache) : tables_(std::move(tables)), fill_cache_(fill_cache) {}
+  level_source(std::vector<run_table> tables, bool fill_cache, std::size_t readahead)
+      : tables_(std::move(tables)), fill_cache_(fill_cache), readahead_(readahead) {}
 
   bool valid() const noexcept override { return it_ && it_->valid(); }
   std::string_view key() const noexcept override { return it_->key(); }
@@ -64,7 +65,7 @@ class level_source final : public internal_iterator {
  private:
   void enter(std::size_t index) {
     current_ = index;
-    it_.emplace(tables_[index].reader->new_iterator(fill_cache_));
+    it_.emplace(tables_[index].reader->new_iterator(fill_cache_, readahead_));
   }
 
   asio::awaitable<void> skip_exhausted_tables() {
@@ -76,6 +77,7 @@ class level_source final : public internal_iterator {
 
   std::vector<run_table> tables_;
   bool fill_cache_;
+  std::size_t readahead_;
   std::size_t current_ = 0;
   std::optional<sst::table_iterator> it_;  // positioned in tables_[current_]; empty before the first seek
   inline static const std::string no_message_;
@@ -83,8 +85,8 @@ class level_source final : public internal_iterator {
 
 }  // namespace
 
-std::unique_ptr<internal_iterator> level_child(std::vector<run_table> tables, bool fill_cache) {
-  return std::make_unique<level_source>(std::move(tables), fill_cache);
+std::unique_ptr<internal_iterator> level_child(std::vector<run_table> tables, bool fill_cache, std::size_t readahead) {
+  return std::make_unique<level_source>(std::move(tables), fill_cache, readahead);
 }
 
 }  // namespace strata::compaction

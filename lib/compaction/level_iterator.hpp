@@ -27,8 +27,9 @@ struct run_table {
   const sst::table_reader* reader = nullptr;
 };
 
-// `tables` in ascending, non-overlapping key order. fill_cache as in
-// table_reader::new_iterator.
-std::unique_ptr<internal_iterator> level_child(std::vector<run_table> tables, bool fill_cache = true);
+// `tables` in ascending, non-overlapping key order. fill_cache and
+// readahead as in table_reader::new_iterator.
+std::unique_ptr<internal_iterator> level_child(std::vector<run_table> tables, bool fill_cache = true,
+                                               std::size_t readahead = 0);
 
 }  // namespace strata::compaction

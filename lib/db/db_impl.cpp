@@ -853,7 +853,8 @@ void db_impl::run_compaction(compaction::compaction_plan plan, bool manual) {
       }
     }
     // A level-0 side: a child per table (they overlap); a deeper side: one
-    // child for its run of tables. Blocks read once are not cached.
+    // child for its run of tables. Blocks read once are not cached; they
+    // are read compaction_readahead_bytes at a time.
     std::size_t next_held = 0;
     for (std::size_t side = 0; side < plan.inputs.size() && !ec; ++side) {
       const int level = side == 0 ? plan.level : plan.output_level();
@@ -861,11 +862,14 @@ void db_impl::run_compaction(compaction::compaction_plan plan, bool manual) {
       for (const auto& f : plan.inputs[side]) {
         const sst::table_reader* reader = held[next_held++]->reader.get();
         if (level == 0)
-          inputs.push_back(compaction::table_child(reader->new_iterator(/*fill_cache=*/false)));
+          inputs.push_back(
+              compaction::table_child(reader->new_iterator(/*fill_cache=*/false, options_.compaction_readahead_bytes)));
         else
           run.push_back({.largest = f.largest, .reader = reader});
       }
-      if (!run.empty()) inputs.push_back(compaction::level_child(std::move(run), /*fill_cache=*/false));
+      if (!run.empty())
+        inputs.push_back(
+            compaction::level_child(std::move(run), /*fill_cache=*/false, options_.compaction_readahead_bytes));
     }
     const compaction::job_options jo{
         .table = {.block_size = options_.block_size,

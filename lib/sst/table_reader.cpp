@@ -209,10 +209,64 @@ asio::awaitable<table_lookup> table_reader::get(std::string_view user_key, seque
   co_return out;
 }
 
-table_iterator table_reader::new_iterator(bool fill_cache) const { return table_iterator(*this, fill_cache); }
+table_iterator table_reader::new_iterator(bool fill_cache, std::size_t readahead) const {
+  return table_iterator(*this, fill_cache, readahead);
+}
 
-table_iterator::table_iterator(const table_reader& table, bool fill_cache)
-    : table_(&table), fill_cache_(fill_cache), data_(block_.new_iterator()) {}
+table_iterator::table_iterator(const table_reader& table, bool fill_cache, std::size_t readahead)
+    : table_(&table), fill_cache_(fill_cache), data_(block_.new_iterator()), readahead_(readahead) {}
+
+bool table_iterator::in_window(const block_handle& h) const noexcept {
+  return !window_.empty() && h.offset >= window_offset_ &&
+         h.offset + h.size + block_trailer_size <= window_offset_ + window_.size();
+}
+
+std::size_t table_iterator::window_length(const block_handle& h) const noexcept {
+  const block_handle last = table_->index_.handle(table_->index_.size() - 1);
+  const std::uint64_t data_end = last.offset + last.size + block_trailer_size;
+  const std::uint64_t block_end = h.offset + h.size + block_trailer_size;
+  return static_cast<std::size_t>(std::max(block_end, std::min(data_end, h.offset + readahead_)) - h.offset);
+}
+
+bool table_iterator::fill_window_now(const block_handle& h) {
+  window_.resize(window_length(h));
+  if (!table_->file_.read_if_cached(h.offset, window_.data(), window_.size())) {
+    window_.clear();
+    return false;
+  }
+  window_offset_ = h.offset;
+  return true;
+}
+
+asio::awaitable<std::error_code> table_iterator::fill_window(const block_handle& h, std::string& message) {
+  window_.resize(window_length(h));
+  auto [ec, n] =
+      co_await io::async_read_at(table_->file_, h.offset, asio::buffer(window_), asio::as_tuple(asio::use_awaitable));
+  if (!ec && n != window_.size()) {
+    ec = errc::corruption;
+    message = fmt::format("corruption in {} at block offset {}: data blocks extend past the end of the file",
+                          table_->file_.path(), h.offset);
+  } else if (ec) {
+    message = table_->file_.last_error();
+  }
+  if (ec) {
+    window_.clear();
+    co_return ec;
+  }
+  window_offset_ = h.offset;
+  co_return std::error_code{};
+}
+
+block_cache::block_ptr table_iterator::block_from_window(const block_handle& h, std::error_code& ec,
+                                                         std::string& message) const {
+  std::string_view contents;
+  std::string scratch;
+  const std::string_view stored =
+      std::string_view(window_).substr(h.offset - window_offset_, h.size + block_trailer_size);
+  if ((ec = decode_block_view(stored, h, table_->file_.path(), contents, scratch, message))) return nullptr;
+  return fill_cache_ && table_->cache_ != nullptr ? table_->cache_->insert({table_->cache_id_, h.offset}, contents)
+                                                  : block_cache::make_uncached(contents);
+}
 
 void table_iterator::fail(std::error_code ec, std::string message) {
   error_ = ec;
@@ -233,6 +287,24 @@ asio::awaitable<bool> table_iterator::enter_block(bool forward) {
   bool hit = false;
   const bool look_in_cache = missed_block_ != block_index_;
   missed_block_ = npos;
+  if (readahead_ > 0 && forward) {
+    if (look_in_cache) bytes = table_->cached_block(handle);
+    if (!bytes) {
+      if (!in_window(handle) && !fill_window_now(handle)) {
+        if (auto ec = co_await fill_window(handle, message)) {
+          fail(ec, std::move(message));
+          co_return false;
+        }
+      }
+      std::error_code ec;
+      bytes = block_from_window(handle, ec, message);
+      if (ec) {
+        fail(ec, std::move(message));
+        co_return false;
+      }
+    }
+    co_return adopt_block(block_index_, std::move(bytes), forward);
+  }
   if (auto ec = co_await table_->data_block(handle, bytes, hit, message, look_in_cache, fill_cache_)) {
     fail(ec, std::move(message));
     co_return false;
@@ -365,7 +437,16 @@ bool table_iterator::try_next_block() {
       ahead_index_ = npos;
       looked_up = true;
     }
-    if (!bytes) {  // not looked up ahead, or not in the block cache then (a miss counted once)
+    if (!bytes && readahead_ > 0) {
+      const block_handle h = table_->index_.handle(b);
+      if (!looked_up) bytes = table_->cached_block(h);
+      if (!bytes && (in_window(h) || fill_window_now(h))) {
+        std::error_code ec;
+        std::string message;
+        bytes = block_from_window(h, ec, message);  // damaged: next() reports it
+      }
+      if (!bytes) missed_block_ = b;
+    } else if (!bytes) {  // not looked up ahead, or not in the block cache then (a miss counted once)
       bool hit = false;
       bytes = table_->block_without_waiting(table_->index_.handle(b), fill_cache_, hit, !looked_up);
       if (!bytes) missed_block_ = b;

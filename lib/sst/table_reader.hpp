@@ -76,7 +76,10 @@ class table_reader {
   // fill_cache false: blocks read from disk are not put in the block cache
   // (a compaction reads each block once; caching them would evict what
   // point reads use). Cached blocks are still used.
-  table_iterator new_iterator(bool fill_cache = true) const;
+  // readahead > 0: moving forward, read that many bytes of consecutive data
+  // blocks at once (one large read instead of one per block), for a reader
+  // that will read them all (compaction).
+  table_iterator new_iterator(bool fill_cache = true, std::size_t readahead = 0) const;
 
  private:
   friend class table_iterator;
@@ -165,7 +168,7 @@ class table_iterator {
 
  private:
   friend class table_reader;
-  table_iterator(const table_reader& table, bool fill_cache);
+  table_iterator(const table_reader& table, bool fill_cache, std::size_t readahead);
   // Loads data block block_index_; false (iterator invalid) on error or past either end.
   boost::asio::awaitable<bool> enter_block(bool forward);
   boost::asio::awaitable<void> skip_empty_blocks_forward();
@@ -177,6 +180,14 @@ class table_iterator {
   // blocks cached at different times lie scattered in memory, and a scan
   // would otherwise stall on every block's first cache and TLB misses.
   bool adopt_block(std::size_t index, block_cache::block_ptr bytes, bool forward);
+  // Readahead: whether window_ holds all of h's stored bytes; filling it
+  // with the blocks from h on (now: only from the page cache); the block
+  // at h from it (verified; cached if fill_cache_).
+  bool in_window(const block_handle& h) const noexcept;
+  std::size_t window_length(const block_handle& h) const noexcept;
+  bool fill_window_now(const block_handle& h);
+  boost::asio::awaitable<std::error_code> fill_window(const block_handle& h, std::string& message);
+  block_cache::block_ptr block_from_window(const block_handle& h, std::error_code& ec, std::string& message) const;
   // A malformed entry in the current block: fail with corruption.
   void fail_entry();
   // try_next() across a block boundary, from the block or page cache only.
@@ -204,6 +215,9 @@ class table_iterator {
   // The part of ahead_bytes_ not yet prefetched (see try_next).
   const char* prefetch_next_ = nullptr;
   const char* prefetch_end_ = nullptr;
+  std::size_t readahead_ = 0;
+  std::string window_;  // stored bytes (with trailers) of consecutive data blocks
+  std::uint64_t window_offset_ = 0;
   std::error_code error_;
   std::string message_;
 };

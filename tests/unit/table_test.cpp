@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "fault_injection.hpp"
 #include "io/io_engine.hpp"
 #include "run_awaitable.hpp"
@@ -312,6 +314,53 @@ BOOST_AUTO_TEST_CASE(block_cache_serves_repeated_reads) {
   BOOST_TEST(!opened.table->try_get(user, max_sequence_number, cold));  // needs a read now
   BOOST_TEST(!fx.get(*opened.table, user, max_sequence_number).cache_hit);
   fx.engine->set_fault_injector(nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(readahead_reads_many_blocks_at_once) {
+  // A forward scan with readahead returns exactly the table, and reads it
+  // in a few large reads: through the engine (a fault injector, none armed,
+  // keeps the page-cache shortcut out) about data bytes / readahead reads,
+  // not one per block; and from the page cache without any engine read.
+  table_fixture fx;
+  model m;  // small entries, so that every window holds many blocks
+  for (int i = 0; i < 6000; ++i)
+    m.emplace(make_internal_key(fmt::format("key{:06}", i), 7, value_type::value), std::string(100, 'a' + i % 26));
+  const auto path = fx.write(m, {.block_size = 1024});
+  std::error_code ec;
+  auto f = io::file::open(*fx.engine, path, {.read_only = true}, ec);
+  auto opened = fx.open(*f);
+  BOOST_REQUIRE(!opened.error);
+  const auto blocks = opened.table->properties().data_blocks;
+  const auto data_bytes = opened.table->properties().data_bytes;
+  BOOST_REQUIRE(blocks > 100u);
+  const std::vector<std::pair<std::string, std::string>> want(m.begin(), m.end());
+  constexpr std::size_t readahead = 32 << 10;
+  auto scan = [&](bool use_try_next) {
+    return run(fx.ctx, [&]() -> asio::awaitable<bool> {
+      auto it = opened.table->new_iterator(/*fill_cache=*/false, readahead);
+      std::size_t i = 0;
+      for (co_await it.seek_to_first(); it.valid(); ++i) {
+        if (i >= want.size() || it.key() != want[i].first || it.value() != want[i].second) co_return false;
+        if (!use_try_next || !it.try_next()) co_await it.next();
+      }
+      co_return i == want.size() && !it.error();
+    }());
+  };
+  testing::test_faults faults;
+  fx.engine->set_fault_injector(&faults);
+  for (const bool use_try_next : {false, true}) {
+    const auto before = fx.engine->stats().operations;
+    BOOST_TEST(scan(use_try_next));
+    const auto reads = fx.engine->stats().operations - before;
+    BOOST_TEST(reads >= data_bytes / readahead);
+    // (a window ends before the first block that does not fit whole)
+    BOOST_TEST(reads <= data_bytes / (readahead - 2048) + 2);
+    BOOST_TEST(reads < blocks / 10);
+  }
+  fx.engine->set_fault_injector(nullptr);
+  const auto before = fx.engine->stats().operations;
+  BOOST_TEST(scan(true));
+  BOOST_TEST(fx.engine->stats().operations == before);  // all from the page cache
 }
 
 BOOST_AUTO_TEST_CASE(synchronous_steps_match_awaited_steps) {
