@@ -3,7 +3,7 @@
 // LevelDB (and RocksDB) through their public DB APIs, in one run.
 //
 //   fill_bench [--num=N] [--quick] [--reads=R] [--scans=S] [--writers=W] [--batch=B]
-//              [--only=strata|leveldb|rocksdb] [--dir=PATH]
+//              [--subcompactions=N] [--only=strata|leveldb|rocksdb] [--dir=PATH]
 //
 // Reported per engine:
 //   fill      puts/s, no sync (the WAL reaches the OS page cache, as in
@@ -84,6 +84,7 @@ constexpr std::size_t cache_bytes = std::size_t{64} << 20;
 constexpr int scan_length = 100;
 constexpr std::size_t single_writer_puts = 20000;
 unsigned writers = 16;
+unsigned subcompactions = 1;  // --subcompactions: Strata's options.subcompactions
 unsigned batch = 1;  // --batch: puts per write_batch during the fill (all engines)  // --writers: Strata's puts in
                      // flight during the fill
 
@@ -155,6 +156,7 @@ asio::awaitable<row> run_strata(const workload& w, std::string dir) {
   o.max_bytes_for_level_base = level1_bytes;
   o.max_bytes_for_level_multiplier = 10;
   o.target_file_bytes = target_file;
+  o.subcompactions = subcompactions;
   auto ex = co_await asio::this_coro::executor;
   auto db = co_await strata::db::open(ex, dir, o);
 
@@ -209,8 +211,9 @@ asio::awaitable<row> run_strata(const workload& w, std::string dir) {
     r.space_amp = static_cast<double>(directory_bytes(dir)) / logical_bytes(w);
     r.detail = fmt::format(
         "strata: {:.0f} puts/s one at a time (first {} puts), then {:.0f}/s with {} in flight; {} flushes, {} "
-        "compactions ({} trivial moves), files per level",
-        r.single_put_per_s, single_writer_puts, r.fill_per_s, writers, s.flushes, s.compactions, s.trivial_moves);
+        "compactions ({} trivial moves, {} subcompaction parts), files per level",
+        r.single_put_per_s, single_writer_puts, r.fill_per_s, writers, s.flushes, s.compactions, s.trivial_moves,
+        s.subcompactions);
     for (const auto f : s.level_files) r.detail += fmt::format(" {}", f);
     r.detail += fmt::format("; MiB written: flush {:.0f}, into level", static_cast<double>(s.flush_bytes) / 1048576);
     for (std::size_t l = 1; l < s.level_compaction_written.size(); ++l)
@@ -445,6 +448,8 @@ int main(int argc, char** argv) {
       scans = std::stoul(std::string(a.substr(8)));
     else if (a.starts_with("--only="))
       only = std::string(a.substr(7));
+    else if (a.starts_with("--subcompactions="))
+      subcompactions = std::max(1, std::stoi(std::string(a.substr(17))));
     else if (a.starts_with("--batch="))
       batch = std::max(1, std::stoi(std::string(a.substr(8))));
     else if (a.starts_with("--writers="))
@@ -454,6 +459,7 @@ int main(int argc, char** argv) {
     else {
       fmt::print(stderr,
                  "usage: fill_bench [--num=N] [--quick] [--reads=R] [--scans=S] [--writers=W] [--batch=B] "
+                 "[--subcompactions=N] "
                  "[--only=strata|leveldb|rocksdb] [--dir=PATH]\n");
       return 2;
     }

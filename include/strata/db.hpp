@@ -87,6 +87,11 @@ struct options {
   // read instead of one per block; RocksDB's compaction_readahead_size).
   // 0: block by block.
   std::size_t compaction_readahead_bytes = std::size_t{2} << 20;
+  // A compaction job of at least 2 target files is split into up to this
+  // many key ranges run in parallel on the background pool (RocksDB's
+  // max_subcompactions, also 1 by default: a part on the pool's second
+  // thread can delay a flush that writers wait for).
+  unsigned subcompactions = 1;
   bool force_io_fallback = false;  // thread-pool I/O instead of io_uring (tests)
 };
 
@@ -176,6 +181,7 @@ struct db_stats {
   std::uint64_t stalls = 0;     // writes that waited for a flush or for level 0 to shrink
   std::uint64_t slowdowns = 0;  // writes delayed 1 ms because level 0 was at the slowdown trigger
   std::uint64_t compactions = 0, trivial_moves = 0;
+  std::uint64_t subcompactions = 0;  // parts run by jobs split into key ranges
   std::uint64_t compaction_bytes_read = 0, compaction_bytes_written = 0;
   double compaction_seconds = 0;
   std::uint64_t compactions_running = 0;

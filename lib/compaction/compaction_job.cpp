@@ -27,9 +27,16 @@ asio::awaitable<std::error_code> run_compaction_job(const compaction_plan& plan,
                                                     const job_options& options, const new_output_fn& new_output,
                                                     job_result& result, std::string& message) {
   result = {};
-  result.bytes_read = plan.input_bytes();
+  const bool whole = !options.range.begin && !options.range.end;
+  if (whole) result.bytes_read = plan.input_bytes();
   merging_iterator merged(std::move(inputs));
-  co_await merged.seek_to_first();
+  if (options.range.begin) {
+    // The first internal key of the user key (the highest tag sorts first).
+    const std::string first = sst::make_internal_key(*options.range.begin, max_sequence_number, value_type::value);
+    co_await merged.seek(first);
+  } else {
+    co_await merged.seek_to_first();
+  }
 
   std::unique_ptr<output> out;
   // Finishes the current output (if any) and records it.
@@ -66,6 +73,7 @@ asio::awaitable<std::error_code> run_compaction_job(const compaction_plan& plan,
       co_await abandon_output();
       co_return std::error_code(errc::corruption);
     }
+    if (options.range.end && parsed.user_key >= std::string_view(*options.range.end)) break;  // the next part's
     ++result.entries_in;
     const bool new_user_key = !has_current || parsed.user_key != current_user_key;
     if (new_user_key) {

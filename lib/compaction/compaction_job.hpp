@@ -11,6 +11,9 @@
 //     remains for it to hide);
 //   * outputs are cut at target_file_bytes, but only between user keys, so
 //     the output files' user-key ranges are disjoint (levels >= 1 need it).
+// With options.range, only that part of the inputs is merged (one
+// subcompaction; see subcompaction.hpp). bytes_read is then 0: the caller
+// counts the inputs once for all parts.
 // Each output is written through the io layer and fdatasync'd; the caller
 // makes the directory durable, logs the edit and deletes the inputs.
 //
@@ -28,6 +31,7 @@
 
 #include "compaction/compaction_plan.hpp"
 #include "compaction/internal_iterator.hpp"
+#include "compaction/subcompaction.hpp"
 #include "io/file.hpp"
 #include "sst/table_builder.hpp"
 #include "sst/table_reader.hpp"
@@ -39,6 +43,7 @@ struct job_options {
   sst::table_options table;
   std::uint64_t target_file_bytes = std::uint64_t{64} << 20;
   sequence_number oldest_snapshot = 0;  // the oldest sequence any reader may still read at
+  key_range range = {};                 // a subcompaction's part of the key space; default: all of it
 };
 
 // Creates the next output file: its number and the open (truncated) file,

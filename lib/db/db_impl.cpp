@@ -1,12 +1,14 @@
 #include "db/db_impl.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_future.hpp>
+#include <condition_variable>
 #include <filesystem>
 #include <iterator>
 #include <limits>
@@ -17,6 +19,7 @@
 
 #include "compaction/compaction_job.hpp"
 #include "compaction/level_iterator.hpp"
+#include "compaction/subcompaction.hpp"
 #include "db/file_names.hpp"
 #include "db/posix_sync.hpp"
 #include "sst/internal_key.hpp"
@@ -129,6 +132,7 @@ std::string to_string(const db_stats& s) {
   line("slowdowns", s.slowdowns);
   line("compactions", s.compactions);
   line("trivial_moves", s.trivial_moves);
+  line("subcompactions", s.subcompactions);
   line("compaction_bytes_read", s.compaction_bytes_read);
   line("compaction_bytes_written", s.compaction_bytes_written);
   micros("compaction_seconds", s.compaction_seconds);
@@ -855,28 +859,33 @@ void db_impl::run_compaction(compaction::compaction_plan plan, bool manual) {
     // A level-0 side: a child per table (they overlap); a deeper side: one
     // child for its run of tables. Blocks read once are not cached; they
     // are read compaction_readahead_bytes at a time.
-    std::size_t next_held = 0;
-    for (std::size_t side = 0; side < plan.inputs.size() && !ec; ++side) {
-      const int level = side == 0 ? plan.level : plan.output_level();
-      std::vector<compaction::run_table> run;
-      for (const auto& f : plan.inputs[side]) {
-        const sst::table_reader* reader = held[next_held++]->reader.get();
-        if (level == 0)
+    auto make_inputs = [&] {
+      std::vector<std::unique_ptr<compaction::internal_iterator>> inputs;
+      std::size_t next_held = 0;
+      for (std::size_t side = 0; side < plan.inputs.size(); ++side) {
+        const int level = side == 0 ? plan.level : plan.output_level();
+        std::vector<compaction::run_table> run;
+        for (const auto& f : plan.inputs[side]) {
+          const sst::table_reader* reader = held[next_held++]->reader.get();
+          if (level == 0)
+            inputs.push_back(compaction::table_child(
+                reader->new_iterator(/*fill_cache=*/false, options_.compaction_readahead_bytes)));
+          else
+            run.push_back({.largest = f.largest, .reader = reader});
+        }
+        if (!run.empty())
           inputs.push_back(
-              compaction::table_child(reader->new_iterator(/*fill_cache=*/false, options_.compaction_readahead_bytes)));
-        else
-          run.push_back({.largest = f.largest, .reader = reader});
+              compaction::level_child(std::move(run), /*fill_cache=*/false, options_.compaction_readahead_bytes));
       }
-      if (!run.empty())
-        inputs.push_back(
-            compaction::level_child(std::move(run), /*fill_cache=*/false, options_.compaction_readahead_bytes));
-    }
+      return inputs;
+    };
     const compaction::job_options jo{
         .table = {.block_size = options_.block_size,
                   .bits_per_key = options_.bits_per_key,
                   .data_compression = options_.compress_tables ? sst::compression::lz4 : sst::compression::none},
         .target_file_bytes = std::max<std::uint64_t>(1, options_.target_file_bytes),
         .oldest_snapshot = oldest_snapshot()};
+    std::mutex created_mu;  // subcompactions create outputs on several threads
     const compaction::new_output_fn new_output = [&](std::uint64_t& number, std::unique_ptr<io::file>& file,
                                                      std::string& why) -> std::error_code {
       {
@@ -890,10 +899,25 @@ void db_impl::run_compaction(compaction::compaction_plan plan, bool manual) {
         why = fmt::format("create {}: {}", name, oec.message());
         return oec;
       }
+      std::lock_guard lock(created_mu);
       created.push_back(number);
       return {};
     };
-    if (!ec) ec = run_here(compaction::run_compaction_job(plan, std::move(inputs), jo, new_output, result, message));
+    if (!ec) {
+      const auto ranges = compaction::split_for_subcompactions(
+          plan, options_.subcompactions, 2 * std::max<std::uint64_t>(1, options_.target_file_bytes));
+      if (ranges.size() == 1) {
+        ec = run_here(compaction::run_compaction_job(plan, make_inputs(), jo, new_output, result, message));
+      } else {
+        std::vector<subcompaction> parts(ranges.size());
+        for (std::size_t i = 0; i < parts.size(); ++i) {
+          parts[i].inputs = make_inputs();
+          parts[i].options = jo;
+          parts[i].options.range = ranges[i];
+        }
+        ec = run_subcompactions(plan, parts, new_output, result, message);
+      }
+    }
     if (!ec)
       ec = db_internal::sync_dir(path_, message);  // the outputs' names are durable before the MANIFEST names them
     // Outputs are opened and readable before the edit makes inputs go away.
@@ -930,6 +954,67 @@ void db_impl::run_compaction(compaction::compaction_plan plan, bool manual) {
   const double seconds = std::chrono::duration<double>(clock::now() - start).count();
   after_compaction(plan, manual, ec, std::move(message), std::move(unlink), seconds, result.bytes_read,
                    result.bytes_written);
+}
+
+std::error_code db_impl::run_subcompactions(const compaction::compaction_plan& plan, std::vector<subcompaction>& parts,
+                                            const compaction::new_output_fn& new_output, compaction::job_result& result,
+                                            std::string& message) {
+  // This thread and any pool thread that is free claim parts one at a time
+  // until none is left; then this thread waits for the parts others are
+  // still running. A helper that finds nothing to claim returns at once, so
+  // no thread ever waits for a task queued behind it (no deadlock however
+  // many jobs share the pool). Helpers hold the shared state, and touch
+  // `parts`, `plan` and `new_output` (on this thread's stack) only for a
+  // part they claimed, which this thread waits for.
+  struct shared_state {
+    std::size_t count = 0;  // (a helper claiming nothing must not touch `parts`)
+    std::vector<subcompaction>* parts;
+    const compaction::compaction_plan* plan;
+    const compaction::new_output_fn* new_output;
+    std::atomic<std::size_t> next{0};
+    std::mutex mu;
+    std::condition_variable finished;
+    std::size_t done = 0;  // guarded by mu
+  };
+  auto state = std::make_shared<shared_state>();
+  state->count = parts.size();
+  state->parts = &parts;
+  state->plan = &plan;
+  state->new_output = &new_output;
+  auto work = [](const std::shared_ptr<shared_state>& st) {
+    for (;;) {
+      const std::size_t i = st->next.fetch_add(1);
+      if (i >= st->count) return;
+      subcompaction& part = (*st->parts)[i];
+      part.error = run_here(compaction::run_compaction_job(*st->plan, std::move(part.inputs), part.options,
+                                                           *st->new_output, part.result, part.message));
+      std::lock_guard lock(st->mu);
+      if (++st->done == st->count) st->finished.notify_all();
+    }
+  };
+  for (std::size_t helper = 1; helper < parts.size(); ++helper) asio::post(background_, [state, work] { work(state); });
+  work(state);
+  {
+    std::unique_lock lock(state->mu);
+    state->finished.wait(lock, [&] { return state->done == state->count; });
+  }
+  result = {};
+  result.bytes_read = plan.input_bytes();
+  for (auto& part : parts) {
+    if (part.error) {
+      message = std::move(part.message);
+      return part.error;
+    }
+    for (auto& out : part.result.outputs) result.outputs.push_back(std::move(out));
+    result.bytes_written += part.result.bytes_written;
+    result.entries_in += part.result.entries_in;
+    result.entries_out += part.result.entries_out;
+  }
+  {
+    std::lock_guard lock(mu_);
+    subcompactions_ += parts.size();
+  }
+  return {};
 }
 
 void db_impl::after_compaction(const compaction::compaction_plan& plan, bool manual, std::error_code ec,
@@ -1312,6 +1397,7 @@ db_stats db_impl::stats() const {
   s.slowdowns = slowdowns_;
   s.compactions = compactions_;
   s.trivial_moves = trivial_moves_;
+  s.subcompactions = subcompactions_;
   s.compaction_bytes_read = compaction_bytes_read_;
   s.compaction_bytes_written = compaction_bytes_written_;
   s.compaction_seconds = compaction_seconds_;

@@ -56,6 +56,7 @@
 #include <system_error>
 #include <vector>
 
+#include "compaction/compaction_job.hpp"
 #include "compaction/compaction_picker.hpp"
 #include "db/db_lock.hpp"
 #include "db/version_set.hpp"
@@ -194,6 +195,19 @@ class db_impl {
   // to max_concurrent_compactions (mu_ held).
   void maybe_schedule_compaction_locked();
   void run_compaction(compaction::compaction_plan plan, bool manual);  // background
+  // One key-range part of a split compaction job (compaction/subcompaction.hpp).
+  struct subcompaction {
+    std::vector<std::unique_ptr<compaction::internal_iterator>> inputs;
+    compaction::job_options options;
+    compaction::job_result result;
+    std::string message;
+    std::error_code error;
+  };
+  // Runs the parts in parallel on this thread and free pool threads; their
+  // outputs, in key order, into `result`.
+  std::error_code run_subcompactions(const compaction::compaction_plan& plan, std::vector<subcompaction>& parts,
+                                     const compaction::new_output_fn& new_output, compaction::job_result& result,
+                                     std::string& message);
   void after_compaction(const compaction::compaction_plan& plan, bool manual, std::error_code ec, std::string message,
                         std::vector<std::uint64_t> unlink, double seconds, std::uint64_t read, std::uint64_t written);
   void refresh_level0_locked();  // l0_files_ from the current version (mu_ held)
@@ -249,6 +263,7 @@ class db_impl {
   std::size_t l0_files_ = 0;     // level 0 of the current version
   unsigned delayed_writes_ = 0;  // writes waiting out a slowdown delay
   std::deque<manual_compaction> manual_;
+  std::uint64_t subcompactions_ = 0;  // parts run by split jobs
   std::uint64_t compactions_ = 0, trivial_moves_ = 0, compaction_bytes_read_ = 0, compaction_bytes_written_ = 0;
   std::uint64_t slowdowns_ = 0;
   double compaction_seconds_ = 0;
