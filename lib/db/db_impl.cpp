@@ -1111,22 +1111,49 @@ sequence_number db_impl::oldest_snapshot() const {
   return snapshots_->live.empty() ? sequences_->visible() : *snapshots_->live.begin();
 }
 
+std::shared_ptr<const db_impl::table_set> db_impl::current_tables() const {
+  auto version = versions_.current();
+  if (table_set_ && table_set_->version == version) return table_set_;
+  auto set = std::make_shared<table_set>();
+  bool complete = true;
+  for (std::size_t level = 0; level < version->levels.size(); ++level) {
+    for (const auto& f : version->levels[level]) {
+      const auto t = tables_.find(f.number);
+      complete = complete && t != tables_.end();
+      set->levels[level].push_back(t != tables_.end() ? t->second : nullptr);
+    }
+  }
+  set->version = std::move(version);
+  // A flush logs its table before it opens it into tables_ (and only then
+  // drops its memtable, which reads still search meanwhile): a set built in
+  // that window lacks the table, so it serves this read but is not kept.
+  if (!complete) return set;
+  table_set_ = std::move(set);
+  return table_set_;
+}
+
 db_impl::read_view db_impl::view_for(std::string_view key, sequence_number snapshot) const {
   read_view v;
   v.snapshot = snapshot;
-  std::lock_guard lock(mu_);
-  v.mems.push_back(active_);
-  for (auto it = sealed_.rbegin(); it != sealed_.rend(); ++it) v.mems.push_back(*it);
-  const auto version = versions_.current();
-  for (const auto& f : version->levels[0]) {  // newest first
-    if (const auto t = tables_.find(f.number); t != tables_.end()) v.tables.push_back(t->second);
+  {
+    std::lock_guard lock(mu_);
+    v.mems.push_back(active_);
+    for (auto it = sealed_.rbegin(); it != sealed_.rend(); ++it) v.mems.push_back(*it);
+    v.set = current_tables();
   }
-  for (int level = 1; level < db_internal::num_levels; ++level) {
-    for (const auto& f : version->levels[static_cast<std::size_t>(level)]) {
-      if (key < sst::user_key_of(f.smallest) || key > sst::user_key_of(f.largest)) continue;
-      if (const auto t = tables_.find(f.number); t != tables_.end()) v.tables.push_back(t->second);
-      break;  // disjoint ranges: at most one file per level
-    }
+  const auto& levels = v.set->version->levels;
+  for (const auto& t : v.set->levels[0]) {  // newest first
+    if (t) v.tables.push_back(t.get());
+  }
+  for (std::size_t level = 1; level < levels.size(); ++level) {
+    // Disjoint, sorted ranges: the first file ending at or after the key is
+    // the only one that may hold it.
+    const auto& files = levels[level];
+    const auto at = std::partition_point(files.begin(), files.end(), [&](const db_internal::table_file& f) {
+      return sst::user_key_of(f.largest) < key;
+    });
+    if (at == files.end() || key < sst::user_key_of(at->smallest)) continue;
+    if (const auto& t = v.set->levels[level][static_cast<std::size_t>(at - files.begin())]) v.tables.push_back(t.get());
   }
   return v;
 }

@@ -124,12 +124,24 @@ class db_impl {
     std::unique_ptr<io::file> file;
     std::unique_ptr<sst::table_reader> reader;
   };
+  // The current version's tables, opened: levels[l][i] is the table of
+  // version->levels[l][i], or null while a flush has logged its table but
+  // not yet opened it (its memtable still answers for it then). Built by the first read after the version changes and shared
+  // by every read until the next change, so a read copies one pointer
+  // instead of one per table, and finds a level's table by binary search.
+  struct table_set {
+    std::shared_ptr<const db_internal::version> version;
+    std::array<std::vector<std::shared_ptr<open_table>>, db_internal::num_levels> levels;
+  };
   // What a read looks at, taken under mu_ and then used without it.
   struct read_view {
-    std::vector<std::shared_ptr<mem_state>> mems;     // newest first
-    std::vector<std::shared_ptr<open_table>> tables;  // in search order
+    std::vector<std::shared_ptr<mem_state>> mems;  // newest first
+    std::shared_ptr<const table_set> set;          // keeps `tables` open
+    std::vector<const open_table*> tables;         // in search order
     sequence_number snapshot = 0;
   };
+  // The table_set of the current version (mu_ held).
+  std::shared_ptr<const table_set> current_tables() const;
   // One key's answer.
   struct lookup_result {
     std::optional<std::string> value;
@@ -245,6 +257,7 @@ class db_impl {
   std::uint64_t spare_wal_number_ = 0;
   bool spare_wal_pending_ = false;
   std::map<std::uint64_t, std::shared_ptr<open_table>> tables_;
+  mutable std::shared_ptr<const table_set> table_set_;  // guarded by mu_; see current_tables()
   bool flush_running_ = false;
   std::vector<flush_waiter> flush_waiters_;
   std::vector<std::function<void()>> stalled_;  // writes waiting for room

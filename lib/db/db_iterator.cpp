@@ -125,19 +125,20 @@ std::unique_ptr<db_iterator> db_impl::scan(const read_options& ro) {
       pins.push_back(m->mem);
     }
     // Level 0: a child per table (their ranges overlap); deeper levels: a
-    // child per level (compaction/level_iterator.hpp).
-    const auto version = versions_.current();
-    pins.push_back(version);  // the level children view its tables' largest keys
-    for (std::size_t level = 0; level < version->levels.size(); ++level) {
+    // child per level (compaction/level_iterator.hpp). The table set pins
+    // the version (whose keys the level children view) and every table.
+    const auto set = current_tables();
+    pins.push_back(set);
+    const auto& levels = set->version->levels;
+    for (std::size_t level = 0; level < levels.size(); ++level) {
       std::vector<compaction::run_table> run;
-      for (const auto& f : version->levels[level]) {
-        const auto t = tables_.find(f.number);
-        if (t == tables_.end()) continue;  // (cannot happen: the map holds every table of the current version)
-        pins.push_back(t->second);
+      for (std::size_t i = 0; i < levels[level].size(); ++i) {
+        const auto& t = set->levels[level][i];
+        if (!t) continue;  // a flush's table not yet open: its memtable is among the children
         if (level == 0)
-          children.push_back(compaction::table_child(t->second->reader->new_iterator()));
+          children.push_back(compaction::table_child(t->reader->new_iterator()));
         else
-          run.push_back({.largest = f.largest, .reader = t->second->reader.get()});
+          run.push_back({.largest = levels[level][i].largest, .reader = t->reader.get()});
       }
       if (!run.empty()) children.push_back(compaction::level_child(std::move(run)));
     }
