@@ -160,6 +160,12 @@ class db_iterator {
   boost::asio::awaitable<void> seek_to_first();
   boost::asio::awaitable<void> seek(std::string_view key);  // first key >= key
   boost::asio::awaitable<void> next();
+  // next() without a coroutine when the step needs no disk read (the next
+  // entries are in memtables, the block cache or the page cache): true when
+  // done; false when it needs a read, and then `co_await next()` finishes
+  // the step (call nothing else in between). For tight scan loops:
+  //   if (!it->try_next()) co_await it->next();
+  bool try_next();
 
   struct state;  // (lib/db/db_iterator.cpp)
   explicit db_iterator(std::unique_ptr<state> s);

@@ -23,6 +23,7 @@ class level_source final : public internal_iterator {
   const std::string& message() const noexcept override { return it_ ? it_->message() : no_message_; }
 
   asio::awaitable<void> seek_to_first() override {
+    pending_first_ = false;
     if (tables_.empty()) co_return;
     enter(0);
     co_await it_->seek_to_first();
@@ -30,6 +31,7 @@ class level_source final : public internal_iterator {
   }
 
   asio::awaitable<void> seek(std::string_view target) override {
+    pending_first_ = false;
     // The first table whose largest key is >= target holds the first entry
     // >= target (or, if the target falls in the gap before it, its first).
     const auto at = std::partition_point(tables_.begin(), tables_.end(), [&](const run_table& t) {
@@ -48,6 +50,12 @@ class level_source final : public internal_iterator {
 
   asio::awaitable<void> next() override {
     if (!it_) co_return;
+    if (pending_first_) {  // try_next() entered a table whose first block needs a read
+      pending_first_ = false;
+      co_await it_->seek_to_first();
+      co_await skip_exhausted_tables();
+      co_return;
+    }
     // A try_next() that returned false may have left the table exhausted
     // (it reached its end): then only the step to the next table remains.
     if (it_->valid()) co_await it_->next();
@@ -55,11 +63,18 @@ class level_source final : public internal_iterator {
   }
 
   // false when the step needs a read: the current table's next block, or
-  // the next table's first block. The move is then finished by next().
+  // the next table's first block (entered, then positioned by next()).
   bool try_next() override {
     if (!it_) return true;
     if (!it_->try_next()) return false;
-    return it_->valid() || it_->error() || current_ + 1 >= tables_.size();
+    while (!it_->valid() && !it_->error() && current_ + 1 < tables_.size()) {
+      enter(current_ + 1);
+      if (!it_->try_seek_to_first()) {
+        pending_first_ = true;  // next() positions it
+        return false;
+      }
+    }
+    return true;
   }
 
  private:
@@ -79,6 +94,7 @@ class level_source final : public internal_iterator {
   bool fill_cache_;
   std::size_t readahead_;
   std::size_t current_ = 0;
+  bool pending_first_ = false;             // tables_[current_] entered by try_next(), not yet positioned
   std::optional<sst::table_iterator> it_;  // positioned in tables_[current_]; empty before the first seek
   inline static const std::string no_message_;
 };

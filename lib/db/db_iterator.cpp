@@ -24,6 +24,10 @@ struct db_iterator::state {
   std::optional<std::string> upper_bound;
   std::optional<std::string> prefix;
   bool valid = false;
+  // A try_next() stopped at a step of the merged stream that needs a read:
+  // next() finishes it (finish_next, then settle_now with this `skipping`).
+  bool step_pending = false;
+  bool pending_skipping = true;
   std::string key;  // the current user key (a copy: the merged stream moves on to skip its older versions)
   std::error_code error;
   std::string message;
@@ -82,6 +86,7 @@ std::error_code db_iterator::error() const noexcept { return s_->error; }
 const std::string& db_iterator::message() const noexcept { return s_->message; }
 
 asio::awaitable<void> db_iterator::seek_to_first() {
+  s_->step_pending = false;
   if (s_->error) co_return;
   if (s_->prefix) {  // the first key of the prefix
     const std::string target = sst::make_internal_key(*s_->prefix, s_->sequence, value_type::value);
@@ -93,6 +98,7 @@ asio::awaitable<void> db_iterator::seek_to_first() {
 }
 
 asio::awaitable<void> db_iterator::seek(std::string_view key) {
+  s_->step_pending = false;
   if (s_->error) co_return;
   // Below the prefix: start at its first key.
   if (s_->prefix && key < std::string_view(*s_->prefix)) key = *s_->prefix;
@@ -105,11 +111,26 @@ asio::awaitable<void> db_iterator::seek(std::string_view key) {
 }
 
 asio::awaitable<void> db_iterator::next() {
+  if (s_->step_pending) {  // a try_next() that needed a read: finish it
+    s_->step_pending = false;
+    do {
+      co_await s_->merged.finish_next();
+    } while (!s_->settle_now(s_->pending_skipping));
+    co_return;
+  }
   if (!valid()) co_return;
   // The common step needs no read and so no coroutine below this one.
   if (!s_->merged.try_next()) co_await s_->merged.finish_next();
   bool skipping = true;
   while (!s_->settle_now(skipping)) co_await s_->merged.finish_next();
+}
+
+bool db_iterator::try_next() {
+  if (!valid()) return true;
+  s_->pending_skipping = true;
+  if (s_->merged.try_next() && s_->settle_now(s_->pending_skipping)) return true;
+  s_->step_pending = true;  // next() finishes the step
+  return false;
 }
 
 std::unique_ptr<db_iterator> db_impl::scan(const read_options& ro) {

@@ -381,6 +381,15 @@ asio::awaitable<void> table_iterator::skip_empty_blocks_backward() {
   }
 }
 
+bool table_iterator::try_seek_to_first() {
+  missed_block_ = npos;
+  ahead_index_ = npos;
+  ahead_bytes_.reset();
+  data_valid_ = false;
+  block_index_ = npos;      // before the first block:
+  return try_next_block();  // looks from block 0 on
+}
+
 asio::awaitable<void> table_iterator::seek_to_first() {
   missed_block_ = npos;  // only next() follows up a refused try_next()
   block_index_ = 0;

@@ -165,6 +165,10 @@ class table_iterator {
     return true;
   }
   bool try_prev();
+  // seek_to_first() without suspending when the first non-empty block needs
+  // no disk read: true when done; false when it needs one (the iterator is
+  // then unpositioned: co_await seek_to_first()).
+  bool try_seek_to_first();
 
  private:
   friend class table_reader;

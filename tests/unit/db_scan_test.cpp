@@ -16,7 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "db/db_impl.hpp"
 #include "db_test_support.hpp"
+#include "fault_injection.hpp"
 #include "strata/db.hpp"
 #include "temp_dir.hpp"
 #include "thread_checks.hpp"
@@ -135,6 +137,55 @@ BOOST_AUTO_TEST_CASE(scans_seeks_and_bounds_match_the_model) {
     BOOST_TEST(d->stats().flushes > 0u);
     close_db(ctx, d);
   }
+}
+
+BOOST_AUTO_TEST_CASE(try_next_steps_match_the_model) {
+  // Scans stepping with try_next() (next() only when it refuses) return
+  // exactly the model: with the tables' blocks in the page cache (no
+  // refusal needed) and with every read forced through the io engine by a
+  // fault injector (none armed) and an emptied block cache (refusals happen
+  // at block boundaries, and next() finishes them).
+  testing::temp_dir dir;
+  asio::io_context ctx;
+  auto d = open_db(ctx, dir.file("db"), tiny());
+  std::mt19937_64 rng(5);
+  model_map model;
+  auto scan_all = [&](std::size_t& refusals) {
+    return run(ctx, [&]() -> asio::awaitable<pairs> {
+      pairs out;
+      auto it = d->scan();
+      co_await it->seek_to_first();
+      while (it->valid()) {
+        out.emplace_back(std::string(it->key()), std::string(it->value()));
+        if (!it->try_next()) {
+          ++refusals;
+          co_await it->next();
+        }
+      }
+      co_return out;
+    }());
+  };
+  run(ctx, [&]() -> asio::awaitable<void> {
+    co_await churn(*d, model, rng, 3000, 1500);
+    co_await d->compact();
+    co_await churn(*d, model, rng, 500, 1500);  // some in memtables and level 0 too
+  }());
+  const pairs want = from_model(model.begin(), model.end());
+  std::size_t cached_refusals = 0;
+  BOOST_TEST((scan_all(cached_refusals) == want));
+  BOOST_TEST(cached_refusals == 0u);
+  close_db(ctx, d);
+  d.reset();
+  // Reopened with the injector on its engine: every read goes to the engine.
+  testing::test_faults faults;
+  db_impl::test_fault_injector.store(&faults);
+  d = open_db(ctx, dir.file("db"), tiny());
+  db_impl::test_fault_injector.store(nullptr);
+  BOOST_TEST(d->stats().table_files > 0u);
+  std::size_t engine_refusals = 0;
+  BOOST_TEST((scan_all(engine_refusals) == want));
+  BOOST_TEST(engine_refusals > 0u);
+  close_db(ctx, d);
 }
 
 BOOST_AUTO_TEST_CASE(scan_at_a_snapshot_and_an_iterator_keeps_its_view) {
