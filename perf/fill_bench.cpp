@@ -398,8 +398,11 @@ row bench_rocksdb(const workload& w, const std::string& dir) {
   r.write_amp = static_cast<double>(written) / user_bytes(w);
   r.space_amp = static_cast<double>(directory_bytes(dir)) / logical_bytes(w);
   r.detail = "rocksdb: files per level";
-  for (int l = 0; l < 7; ++l)
-    r.detail += fmt::format(" {}", rocksdb_property(db.get(), fmt::format("rocksdb.num-files-at-level{}", l).c_str()));
+  for (int l = 0; l < 7; ++l) {
+    std::string files;  // (a string property: GetIntProperty does not know it)
+    db->GetProperty(fmt::format("rocksdb.num-files-at-level{}", l), &files);
+    r.detail += " " + files;
+  }
 
   t = clock_type::now();
   std::string v;
