@@ -126,9 +126,10 @@ class db_impl {
   };
   // The current version's tables, opened: levels[l][i] is the table of
   // version->levels[l][i], or null while a flush has logged its table but
-  // not yet opened it (its memtable still answers for it then). Built by the first read after the version changes and shared
-  // by every read until the next change, so a read copies one pointer
-  // instead of one per table, and finds a level's table by binary search.
+  // not yet opened it (its memtable still answers for it then). Built by
+  // the first read after the version changes and shared by every read
+  // until the next change, so a read copies one pointer instead of one per
+  // table, and finds a level's table by binary search.
   struct table_set {
     std::shared_ptr<const db_internal::version> version;
     std::array<std::vector<std::shared_ptr<open_table>>, db_internal::num_levels> levels;
