@@ -27,6 +27,16 @@ void range_of(const std::vector<table_file>& files, std::string& smallest, std::
   }
 }
 
+// The user-key range of both sides of a plan (inputs[0] non-empty).
+void range_of(const compaction_plan& plan, std::string& smallest, std::string& largest) {
+  range_of(plan.inputs[0], smallest, largest);
+  if (plan.inputs[1].empty()) return;
+  std::string s1, l1;
+  range_of(plan.inputs[1], s1, l1);
+  if (s1 < smallest) smallest = std::move(s1);
+  if (l1 > largest) largest = std::move(l1);
+}
+
 }  // namespace
 
 std::vector<table_file> overlapping(const version& v, int level, std::string_view smallest, std::string_view largest) {
@@ -73,12 +83,10 @@ void leveled_picker::complete(const version& v, compaction_plan& plan) const {
   range_of(plan.inputs[0], smallest, largest);
   if (plan.output_level() != plan.level) plan.inputs[1] = overlapping(v, plan.output_level(), smallest, largest);
   if (plan.level >= 1 && plan.output_level() != plan.level && !plan.inputs[1].empty()) expand(v, plan);
-  if (!plan.inputs[1].empty()) {
-    std::string s2, l2;
-    range_of(plan.inputs[1], s2, l2);
-    if (s2 < smallest) smallest = s2;
-    if (l2 > largest) largest = l2;
-  }
+  // The whole job's range, after any expansion: an expanded file may reach
+  // past what level + 1 covers, and tombstones there may still hide older
+  // versions below.
+  range_of(plan, smallest, largest);
   plan.bottommost = true;
   for (int below = plan.output_level() + 1; below < num_levels; ++below) {
     if (!overlapping(v, below, smallest, largest).empty()) {
@@ -93,11 +101,8 @@ void leveled_picker::expand(const version& v, compaction_plan& plan) const {
   // LevelDB's expansion: the files of level + 1 fix a key range; files of
   // level n inside it that pull in no further level + 1 file ride along.
   // They would otherwise rewrite these same level + 1 files again soon.
-  std::string smallest, largest, s1, l1;
-  range_of(plan.inputs[0], smallest, largest);
-  range_of(plan.inputs[1], s1, l1);
-  if (s1 < smallest) smallest = s1;
-  if (l1 > largest) largest = l1;
+  std::string smallest, largest;
+  range_of(plan, smallest, largest);
   auto grown = overlapping(v, plan.level, smallest, largest);
   if (grown.size() <= plan.inputs[0].size()) return;
   std::uint64_t bytes = 0;

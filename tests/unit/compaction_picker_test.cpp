@@ -115,6 +115,22 @@ BOOST_AUTO_TEST_CASE(expansion_takes_level_n_files_inside_the_range) {
   BOOST_TEST(numbers(plan->inputs[0]) == std::vector<std::uint64_t>{1}, boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(bottommost_covers_the_expanded_inputs) {
+  // File 1 (b..c) pulls in level 2's file 10 (a..e); file 2 (d..z) meets
+  // that range and brings no other level-2 file, so it joins. Level 3 holds
+  // a file at x..y: under file 2's keys, so the job is not bottommost (its
+  // tombstones for x..y still hide older versions there).
+  version v;
+  v.levels[1] = {file(1, "b", "c", 4 * mib), file(2, "d", "z", 4 * mib), file(3, "zz", "zz", 4 * mib)};
+  v.levels[2] = {file(10, "a", "e", 1 * mib)};
+  v.levels[3] = {file(20, "x", "y", 1 * mib)};
+  leveled_picker picker({.max_bytes_for_level_base = 10 * mib, .choice = file_choice::round_robin});
+  const auto plan = picker.pick(v, idle);
+  BOOST_TEST_REQUIRE(plan.has_value());
+  BOOST_TEST(numbers(plan->inputs[0]) == (std::vector<std::uint64_t>{1, 2}), boost::test_tools::per_element());
+  BOOST_TEST(!plan->bottommost);
+}
+
 BOOST_AUTO_TEST_CASE(level0_by_count_and_busy_levels_are_skipped) {
   leveled_picker picker({.level0_compaction_trigger = 2, .max_bytes_for_level_base = 10 * mib});
   version v = overfull_level1();
