@@ -25,9 +25,8 @@ struct db_iterator::state {
   std::optional<std::string> prefix;
   bool valid = false;
   // A try_next() stopped at a step of the merged stream that needs a read:
-  // next() finishes it (finish_next, then settle_now with this `skipping`).
+  // next() finishes it (finish_next, then settle_now, still skipping).
   bool step_pending = false;
-  bool pending_skipping = true;
   std::string key;  // the current user key (a copy: the merged stream moves on to skip its older versions)
   std::error_code error;
   std::string message;
@@ -111,24 +110,19 @@ asio::awaitable<void> db_iterator::seek(std::string_view key) {
 }
 
 asio::awaitable<void> db_iterator::next() {
-  if (s_->step_pending) {  // a try_next() that needed a read: finish it
-    s_->step_pending = false;
-    do {
-      co_await s_->merged.finish_next();
-    } while (!s_->settle_now(s_->pending_skipping));
-    co_return;
-  }
-  if (!valid()) co_return;
   // The common step needs no read and so no coroutine below this one.
-  if (!s_->merged.try_next()) co_await s_->merged.finish_next();
-  bool skipping = true;
-  while (!s_->settle_now(skipping)) co_await s_->merged.finish_next();
+  if (!s_->step_pending && try_next()) co_return;
+  s_->step_pending = false;  // finish the step try_next() began
+  bool skipping = true;      // (a step always skips the current key's older versions)
+  do {
+    co_await s_->merged.finish_next();
+  } while (!s_->settle_now(skipping));
 }
 
 bool db_iterator::try_next() {
   if (!valid()) return true;
-  s_->pending_skipping = true;
-  if (s_->merged.try_next() && s_->settle_now(s_->pending_skipping)) return true;
+  bool skipping = true;
+  if (s_->merged.try_next() && s_->settle_now(skipping)) return true;
   s_->step_pending = true;  // next() finishes the step
   return false;
 }
