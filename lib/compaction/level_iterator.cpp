@@ -105,4 +105,19 @@ std::unique_ptr<internal_iterator> level_child(std::vector<run_table> tables, bo
   return std::make_unique<level_source>(std::move(tables), fill_cache, readahead);
 }
 
+void add_level_children(int level, const std::vector<db_internal::table_file>& files,
+                        const std::function<const sst::table_reader*(std::size_t)>& reader_of, bool fill_cache,
+                        std::size_t readahead, std::vector<std::unique_ptr<internal_iterator>>& out) {
+  std::vector<run_table> run;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const sst::table_reader* reader = reader_of(i);
+    if (reader == nullptr) continue;
+    if (level == 0)
+      out.push_back(table_child(reader->new_iterator(fill_cache, readahead)));
+    else
+      run.push_back({.largest = files[i].largest, .reader = reader});
+  }
+  if (!run.empty()) out.push_back(level_child(std::move(run), fill_cache, readahead));
+}
+
 }  // namespace strata::compaction

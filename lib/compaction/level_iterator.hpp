@@ -13,11 +13,13 @@
 // One coroutine at a time.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string_view>
 #include <vector>
 
 #include "compaction/internal_iterator.hpp"
+#include "db/version_edit.hpp"
 #include "sst/table_reader.hpp"
 
 namespace strata::compaction {
@@ -31,5 +33,13 @@ struct run_table {
 // readahead as in table_reader::new_iterator.
 std::unique_ptr<internal_iterator> level_child(std::vector<run_table> tables, bool fill_cache = true,
                                                std::size_t readahead = 0);
+
+// The sources for `files`, the tables of one level, appended to `out`: a
+// child per table in level 0 (their ranges overlap), one level_child for a
+// deeper level. reader_of(i) reads files[i] (null: left out). The files
+// must outlive the children (level children view their largest keys).
+void add_level_children(int level, const std::vector<db_internal::table_file>& files,
+                        const std::function<const sst::table_reader*(std::size_t)>& reader_of, bool fill_cache,
+                        std::size_t readahead, std::vector<std::unique_ptr<internal_iterator>>& out);
 
 }  // namespace strata::compaction

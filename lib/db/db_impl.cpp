@@ -841,7 +841,6 @@ void db_impl::run_compaction(compaction::compaction_plan plan, bool manual) {
   } else {
     // Inputs: the open tables (held for the job; a reader may hold them too).
     std::vector<std::shared_ptr<open_table>> held;
-    std::vector<std::unique_ptr<compaction::internal_iterator>> inputs;
     {
       std::lock_guard lock(mu_);
       for (const auto& side : plan.inputs) {
@@ -856,35 +855,30 @@ void db_impl::run_compaction(compaction::compaction_plan plan, bool manual) {
         }
       }
     }
-    // A level-0 side: a child per table (they overlap); a deeper side: one
-    // child for its run of tables. Blocks read once are not cached; they
-    // are read compaction_readahead_bytes at a time.
+    // Blocks read once are not cached; they are read
+    // compaction_readahead_bytes at a time.
     auto make_inputs = [&] {
       std::vector<std::unique_ptr<compaction::internal_iterator>> inputs;
-      std::size_t next_held = 0;
+      std::size_t first = 0;  // held[] index of the side's first file
       for (std::size_t side = 0; side < plan.inputs.size(); ++side) {
-        const int level = side == 0 ? plan.level : plan.output_level();
-        std::vector<compaction::run_table> run;
-        for (const auto& f : plan.inputs[side]) {
-          const sst::table_reader* reader = held[next_held++]->reader.get();
-          if (level == 0)
-            inputs.push_back(compaction::table_child(
-                reader->new_iterator(/*fill_cache=*/false, options_.compaction_readahead_bytes)));
-          else
-            run.push_back({.largest = f.largest, .reader = reader});
-        }
-        if (!run.empty())
-          inputs.push_back(
-              compaction::level_child(std::move(run), /*fill_cache=*/false, options_.compaction_readahead_bytes));
+        compaction::add_level_children(
+            side == 0 ? plan.level : plan.output_level(), plan.inputs[side],
+            [&](std::size_t i) { return held[first + i]->reader.get(); }, /*fill_cache=*/false,
+            options_.compaction_readahead_bytes, inputs);
+        first += plan.inputs[side].size();
       }
       return inputs;
     };
-    const compaction::job_options jo{
-        .table = {.block_size = options_.block_size,
-                  .bits_per_key = options_.bits_per_key,
-                  .data_compression = options_.compress_tables ? sst::compression::lz4 : sst::compression::none},
-        .target_file_bytes = std::max<std::uint64_t>(1, options_.target_file_bytes),
-        .oldest_snapshot = oldest_snapshot()};
+    const sequence_number oldest = oldest_snapshot();  // one for every part
+    auto options_for = [&](compaction::key_range range) {
+      return compaction::job_options{
+          .table = {.block_size = options_.block_size,
+                    .bits_per_key = options_.bits_per_key,
+                    .data_compression = options_.compress_tables ? sst::compression::lz4 : sst::compression::none},
+          .target_file_bytes = std::max<std::uint64_t>(1, options_.target_file_bytes),
+          .oldest_snapshot = oldest,
+          .range = std::move(range)};
+    };
     std::mutex created_mu;  // subcompactions create outputs on several threads
     const compaction::new_output_fn new_output = [&](std::uint64_t& number, std::unique_ptr<io::file>& file,
                                                      std::string& why) -> std::error_code {
@@ -906,17 +900,12 @@ void db_impl::run_compaction(compaction::compaction_plan plan, bool manual) {
     if (!ec) {
       const auto ranges = compaction::split_for_subcompactions(
           plan, options_.subcompactions, 2 * std::max<std::uint64_t>(1, options_.target_file_bytes));
-      if (ranges.size() == 1) {
-        ec = run_here(compaction::run_compaction_job(plan, make_inputs(), jo, new_output, result, message));
-      } else {
-        std::vector<subcompaction> parts(ranges.size());
-        for (std::size_t i = 0; i < parts.size(); ++i) {
-          parts[i].inputs = make_inputs();
-          parts[i].options = jo;
-          parts[i].options.range = ranges[i];
-        }
-        ec = run_subcompactions(plan, parts, new_output, result, message);
+      std::vector<subcompaction> parts(ranges.size());  // usually one: the whole job on this thread
+      for (std::size_t i = 0; i < parts.size(); ++i) {
+        parts[i].inputs = make_inputs();
+        parts[i].options = options_for(ranges[i]);
       }
+      ec = run_subcompactions(plan, parts, new_output, result, message);
     }
     if (!ec)
       ec = db_internal::sync_dir(path_, message);  // the outputs' names are durable before the MANIFEST names them
@@ -1010,7 +999,7 @@ std::error_code db_impl::run_subcompactions(const compaction::compaction_plan& p
     result.entries_in += part.result.entries_in;
     result.entries_out += part.result.entries_out;
   }
-  {
+  if (parts.size() > 1) {
     std::lock_guard lock(mu_);
     subcompactions_ += parts.size();
   }

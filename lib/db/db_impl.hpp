@@ -216,8 +216,8 @@ class db_impl {
     std::string message;
     std::error_code error;
   };
-  // Runs the parts in parallel on this thread and free pool threads; their
-  // outputs, in key order, into `result`.
+  // Runs the parts (one, for a job that is not split) in parallel on this
+  // thread and free pool threads; their outputs, in key order, into `result`.
   std::error_code run_subcompactions(const compaction::compaction_plan& plan, std::vector<subcompaction>& parts,
                                      const compaction::new_output_fn& new_output, compaction::job_result& result,
                                      std::string& message);

@@ -146,16 +146,11 @@ std::unique_ptr<db_iterator> db_impl::scan(const read_options& ro) {
     pins.push_back(set);
     const auto& levels = set->version->levels;
     for (std::size_t level = 0; level < levels.size(); ++level) {
-      std::vector<compaction::run_table> run;
-      for (std::size_t i = 0; i < levels[level].size(); ++i) {
-        const auto& t = set->levels[level][i];
-        if (!t) continue;  // a flush's table not yet open: its memtable is among the children
-        if (level == 0)
-          children.push_back(compaction::table_child(t->reader->new_iterator()));
-        else
-          run.push_back({.largest = levels[level][i].largest, .reader = t->reader.get()});
-      }
-      if (!run.empty()) children.push_back(compaction::level_child(std::move(run)));
+      // (a null table: a flush's table not yet open; its memtable is among the children)
+      compaction::add_level_children(
+          static_cast<int>(level), levels[level],
+          [&](std::size_t i) { return set->levels[level][i] ? set->levels[level][i]->reader.get() : nullptr; },
+          /*fill_cache=*/true, /*readahead=*/0, children);
     }
   }
   auto s = std::make_unique<db_iterator::state>(std::move(children));
