@@ -41,9 +41,14 @@ asio::awaitable<std::error_code> table_reader::data_block(const block_handle& h,
   hit = false;
   std::string contents;
   if (auto ec = co_await read_block(h, contents, message)) co_return ec;
-  out = cache_ != nullptr && fill_cache ? cache_->insert({cache_id_, h.offset}, contents)
-                                        : block_cache::make_uncached(contents);
+  out = keep_block(h, contents, fill_cache);
   co_return std::error_code{};
+}
+
+block_cache::block_ptr table_reader::keep_block(const block_handle& h, std::string_view contents,
+                                                bool fill_cache) const {
+  return cache_ != nullptr && fill_cache ? cache_->insert({cache_id_, h.offset}, contents)
+                                         : block_cache::make_uncached(contents);
 }
 
 block_cache::block_ptr table_reader::block_without_waiting(const block_handle& h, bool fill_cache, bool& hit,
@@ -66,8 +71,7 @@ block_cache::block_ptr table_reader::block_without_waiting(const block_handle& h
   // A damaged block is left to the engine read, which reports it.
   if (decode_block_view(std::string_view(stored).substr(0, n), h, file_.path(), contents, scratch, message))
     return nullptr;
-  return cache_ != nullptr && fill_cache ? cache_->insert({cache_id_, h.offset}, contents)
-                                         : block_cache::make_uncached(contents);
+  return keep_block(h, contents, fill_cache);
 }
 
 asio::awaitable<table_reader::open_result> table_reader::open(io::file& file, std::uint64_t file_size,
@@ -257,6 +261,15 @@ asio::awaitable<std::error_code> table_iterator::fill_window(const block_handle&
   co_return std::error_code{};
 }
 
+block_cache::block_ptr table_iterator::block_via_window_now(const block_handle& h, bool look_in_cache,
+                                                            std::error_code& ec, std::string& message) {
+  if (look_in_cache) {
+    if (auto cached = table_->cached_block(h)) return cached;
+  }
+  if (!in_window(h) && !fill_window_now(h)) return nullptr;
+  return block_from_window(h, ec, message);
+}
+
 block_cache::block_ptr table_iterator::block_from_window(const block_handle& h, std::error_code& ec,
                                                          std::string& message) const {
   std::string_view contents;
@@ -264,8 +277,7 @@ block_cache::block_ptr table_iterator::block_from_window(const block_handle& h, 
   const std::string_view stored =
       std::string_view(window_).substr(h.offset - window_offset_, h.size + block_trailer_size);
   if ((ec = decode_block_view(stored, h, table_->file_.path(), contents, scratch, message))) return nullptr;
-  return fill_cache_ && table_->cache_ != nullptr ? table_->cache_->insert({table_->cache_id_, h.offset}, contents)
-                                                  : block_cache::make_uncached(contents);
+  return table_->keep_block(h, contents, fill_cache_);
 }
 
 void table_iterator::fail(std::error_code ec, std::string message) {
@@ -288,20 +300,15 @@ asio::awaitable<bool> table_iterator::enter_block(bool forward) {
   const bool look_in_cache = missed_block_ != block_index_;
   missed_block_ = npos;
   if (readahead_ > 0 && forward) {
-    if (look_in_cache) bytes = table_->cached_block(handle);
-    if (!bytes) {
-      if (!in_window(handle) && !fill_window_now(handle)) {
-        if (auto ec = co_await fill_window(handle, message)) {
-          fail(ec, std::move(message));
-          co_return false;
-        }
-      }
-      std::error_code ec;
-      bytes = block_from_window(handle, ec, message);
-      if (ec) {
-        fail(ec, std::move(message));
-        co_return false;
-      }
+    std::error_code ec;
+    bytes = block_via_window_now(handle, look_in_cache, ec, message);
+    if (!bytes && !ec) {  // the window needs a disk read
+      ec = co_await fill_window(handle, message);
+      if (!ec) bytes = block_from_window(handle, ec, message);
+    }
+    if (ec) {
+      fail(ec, std::move(message));
+      co_return false;
     }
     co_return adopt_block(block_index_, std::move(bytes), forward);
   }
@@ -447,13 +454,9 @@ bool table_iterator::try_next_block() {
       looked_up = true;
     }
     if (!bytes && readahead_ > 0) {
-      const block_handle h = table_->index_.handle(b);
-      if (!looked_up) bytes = table_->cached_block(h);
-      if (!bytes && (in_window(h) || fill_window_now(h))) {
-        std::error_code ec;
-        std::string message;
-        bytes = block_from_window(h, ec, message);  // damaged: next() reports it
-      }
+      std::error_code ec;
+      std::string message;
+      bytes = block_via_window_now(table_->index_.handle(b), !looked_up, ec, message);  // damaged: next() reports it
       if (!bytes) missed_block_ = b;
     } else if (!bytes) {  // not looked up ahead, or not in the block cache then (a miss counted once)
       bool hit = false;

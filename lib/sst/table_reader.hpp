@@ -107,6 +107,9 @@ class table_reader {
   // look_in_cache false: the caller has just missed in the block cache.
   block_cache::block_ptr block_without_waiting(const block_handle& h, bool fill_cache, bool& hit,
                                                bool look_in_cache = true) const;
+  // `contents` (data block h) as a counted block: put in the cache if there
+  // is one and fill_cache, else held only by its users.
+  block_cache::block_ptr keep_block(const block_handle& h, std::string_view contents, bool fill_cache) const;
   // The cached data block at h, or nullptr (also without a cache).
   block_cache::block_ptr cached_block(const block_handle& h) const {
     return cache_ != nullptr ? cache_->lookup({cache_id_, h.offset}) : nullptr;
@@ -192,6 +195,12 @@ class table_iterator {
   bool fill_window_now(const block_handle& h);
   boost::asio::awaitable<std::error_code> fill_window(const block_handle& h, std::string& message);
   block_cache::block_ptr block_from_window(const block_handle& h, std::error_code& ec, std::string& message) const;
+  // Readahead without waiting: the block from the block cache (if
+  // look_in_cache), the window, or the window refilled from the page cache.
+  // nullptr with ec clear: the window needs a disk read (fill_window);
+  // with ec set: the block is damaged.
+  block_cache::block_ptr block_via_window_now(const block_handle& h, bool look_in_cache, std::error_code& ec,
+                                              std::string& message);
   // A malformed entry in the current block: fail with corruption.
   void fail_entry();
   // try_next() across a block boundary, from the block or page cache only.
