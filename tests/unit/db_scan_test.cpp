@@ -142,9 +142,9 @@ BOOST_AUTO_TEST_CASE(scans_seeks_and_bounds_match_the_model) {
 BOOST_AUTO_TEST_CASE(try_next_steps_match_the_model) {
   // Scans stepping with try_next() (next() only when it refuses) return
   // exactly the model: with the tables' blocks in the page cache (no
-  // refusal needed) and with every read forced through the io engine by a
-  // fault injector (none armed) and an emptied block cache (refusals happen
-  // at block boundaries, and next() finishes them).
+  // refusal needed), and after a reopen with a fault injector (none armed)
+  // on the engine, which sends every read through it: the fresh block cache
+  // is empty, so refusals happen at block boundaries and next() finishes them.
   testing::temp_dir dir;
   asio::io_context ctx;
   auto d = open_db(ctx, dir.file("db"), tiny());
