@@ -127,10 +127,14 @@ struct read_options {
   std::shared_ptr<const strata::snapshot> snapshot;
   // Scans only: stop before this key (exclusive); none: to the end.
   std::optional<std::string> upper_bound = std::nullopt;
+  // Scans only: no key below this one (inclusive): seek_to_first() and
+  // seeks below it start there, and moving backward ends there.
+  std::optional<std::string> lower_bound = std::nullopt;
   // Scans only: only keys that start with these bytes (RocksDB's
   // prefix_same_as_start, with the prefix given): seek_to_first() goes to
   // the prefix's first key, a seek below the prefix starts there, and the
-  // scan ends at the first key without it.
+  // scan ends at the first key without it (in either direction;
+  // seek_to_last() goes to the prefix's last key).
   std::optional<std::string> prefix = std::nullopt;
 };
 
@@ -142,9 +146,11 @@ struct read_options {
 // (it keeps obsolete table files on disk while it lives). Moves are
 // awaitable (co_await, use_awaitable); a move may read blocks from disk.
 // key()/value() are valid until the next move. After a read error valid()
-// is false and error()/message() say why. Forward only (no prev yet). One
-// coroutine at a time; it may outlive nothing: close() waits for no
-// iterator, so drop iterators before closing the db.
+// is false and error()/message() say why. Both directions, and a direction
+// may change at any key (a turn re-seeks every source once, as in LevelDB
+// and RocksDB; moving forward is the fast path). One coroutine at a time;
+// it may outlive nothing: close() waits for no iterator, so drop iterators
+// before closing the db.
 class db_iterator {
  public:
   ~db_iterator();
@@ -158,8 +164,11 @@ class db_iterator {
   const std::string& message() const noexcept;
 
   boost::asio::awaitable<void> seek_to_first();
-  boost::asio::awaitable<void> seek(std::string_view key);  // first key >= key
+  boost::asio::awaitable<void> seek_to_last();
+  boost::asio::awaitable<void> seek(std::string_view key);           // first key >= key
+  boost::asio::awaitable<void> seek_for_prev(std::string_view key);  // last key <= key
   boost::asio::awaitable<void> next();
+  boost::asio::awaitable<void> prev();
   // next() without a coroutine when the step needs no disk read (the next
   // entries are in memtables, the block cache or the page cache): true when
   // done; false when it needs a read, and then `co_await next()` finishes

@@ -17,9 +17,12 @@ class table_source final : public internal_iterator {
   std::error_code error() const noexcept override { return it_.error(); }
   const std::string& message() const noexcept override { return it_.message(); }
   asio::awaitable<void> seek_to_first() override { co_await it_.seek_to_first(); }
+  asio::awaitable<void> seek_to_last() override { co_await it_.seek_to_last(); }
   asio::awaitable<void> seek(std::string_view target) override { co_await it_.seek(target); }
   asio::awaitable<void> next() override { co_await it_.next(); }
+  asio::awaitable<void> prev() override { co_await it_.prev(); }
   bool try_next() override { return it_.try_next(); }
+  bool try_prev() override { return it_.try_prev(); }
 
  private:
   sst::table_iterator it_;
@@ -39,6 +42,11 @@ class memtable_source final : public internal_iterator {
     settle();
     co_return;
   }
+  asio::awaitable<void> seek_to_last() override {
+    cursor_.seek_to_last();
+    settle();
+    co_return;
+  }
   asio::awaitable<void> seek(std::string_view target) override {
     // The cursor seeks by user key; versions of that key newer than the
     // target's sequence sort before it and are stepped over.
@@ -52,9 +60,20 @@ class memtable_source final : public internal_iterator {
     try_next();
     co_return;
   }
+  asio::awaitable<void> prev() override {
+    try_prev();
+    co_return;
+  }
   bool try_next() override {
     if (!cursor_.valid()) return true;
     cursor_.next();
+    settle();
+    return true;
+  }
+  // (A backward step re-searches the skip list from its head: O(log n).)
+  bool try_prev() override {
+    if (!cursor_.valid()) return true;
+    cursor_.prev();
     settle();
     return true;
   }

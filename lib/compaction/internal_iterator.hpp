@@ -2,12 +2,13 @@
 //
 // What merging_iterator merges: a table (table_child) or a memtable
 // (memtable_child), both yielding internal keys (user key + sequence/type
-// tag) in internal-key order. Moves are awaitable (a table may read its
-// next block); try_next() moves without suspending when it can, and returns
-// false when the move needs a read: the caller then calls next(), which
-// finishes it (a child may have done part of the step; read nothing from
-// it in between). One coroutine at a time; what
-// a child reads must outlive it.
+// tag) in internal-key order, in both directions. Moves are awaitable (a
+// table may read its next block); try_next()/try_prev() move without
+// suspending when they can, and return false when the move needs a read:
+// the caller then calls next()/prev(), which finishes it (a child may have
+// done part of a forward step; try_prev() refuses without moving; read
+// nothing from it in between). One coroutine at a time; what a child reads
+// must outlive it.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -30,10 +31,13 @@ class internal_iterator {
   virtual std::error_code error() const noexcept = 0;
   virtual const std::string& message() const noexcept = 0;
   virtual boost::asio::awaitable<void> seek_to_first() = 0;
+  virtual boost::asio::awaitable<void> seek_to_last() = 0;
   // First entry >= target in internal-key order.
   virtual boost::asio::awaitable<void> seek(std::string_view target) = 0;
   virtual boost::asio::awaitable<void> next() = 0;
+  virtual boost::asio::awaitable<void> prev() = 0;
   virtual bool try_next() = 0;
+  virtual bool try_prev() = 0;
 };
 
 // A table's entries (all versions, tombstones included).

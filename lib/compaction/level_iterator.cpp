@@ -30,6 +30,14 @@ class level_source final : public internal_iterator {
     co_await skip_exhausted_tables();
   }
 
+  asio::awaitable<void> seek_to_last() override {
+    pending_first_ = false;
+    if (tables_.empty()) co_return;
+    enter(tables_.size() - 1);
+    co_await it_->seek_to_last();
+    co_await skip_exhausted_tables_backward();
+  }
+
   asio::awaitable<void> seek(std::string_view target) override {
     pending_first_ = false;
     // The first table whose largest key is >= target holds the first entry
@@ -62,6 +70,13 @@ class level_source final : public internal_iterator {
     co_await skip_exhausted_tables();
   }
 
+  asio::awaitable<void> prev() override {
+    if (!it_) co_return;
+    // (A try_prev() that returned false did not move: prev() does the step.)
+    if (it_->valid()) co_await it_->prev();
+    co_await skip_exhausted_tables_backward();
+  }
+
   // false when the step needs a read: the current table's next block, or
   // the next table's first block (entered, then positioned by next()).
   bool try_next() override {
@@ -77,6 +92,10 @@ class level_source final : public internal_iterator {
     return true;
   }
 
+  // Within the current block only (the table iterator refuses, unmoved, at
+  // a block's first entry); crossing blocks or tables is prev()'s.
+  bool try_prev() override { return !it_ || it_->try_prev(); }
+
  private:
   void enter(std::size_t index) {
     current_ = index;
@@ -87,6 +106,13 @@ class level_source final : public internal_iterator {
     while (it_ && !it_->valid() && !it_->error() && current_ + 1 < tables_.size()) {
       enter(current_ + 1);
       co_await it_->seek_to_first();
+    }
+  }
+
+  asio::awaitable<void> skip_exhausted_tables_backward() {
+    while (it_ && !it_->valid() && !it_->error() && current_ > 0) {
+      enter(current_ - 1);
+      co_await it_->seek_to_last();
     }
   }
 

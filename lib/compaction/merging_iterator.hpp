@@ -4,10 +4,17 @@
 // sequence descending), so every version and tombstone of every input comes
 // out once, newest version of a key first: what a compaction needs (it
 // decides what to keep) and what a scan builds on (it hides what it must).
-// A min-heap of the children that still have entries; a step advances the
-// smallest and restores the heap. Moves are awaitable because a child may
-// have to read its next block; a child that needs no read moves without
-// suspending (internal_iterator::try_next).
+// A heap of the children that still have entries (smallest on top moving
+// forward, largest moving backward); a step advances the top child and
+// restores the heap. Turning around (prev() after next() or the reverse)
+// re-seeks every other child around the current key, as LevelDB's merging
+// iterator does, so mixed directions cost one seek per child per turn.
+// Turning needs every internal key to be in one child only, which holds for
+// the sources of one version (an entry lives in one memtable or table) and
+// for a compaction's inputs; a forward-only merge does not care.
+// Moves are awaitable because a child may have to read its next block; a
+// child that needs no read moves without suspending
+// (internal_iterator::try_next).
 //
 // After any child fails (I/O error, corruption), valid() is false and
 // error()/message() say which. Owns its children; the tables they read must
@@ -36,14 +43,21 @@ class merging_iterator {
   const std::string& message() const noexcept { return message_; }
 
   boost::asio::awaitable<void> seek_to_first();
+  boost::asio::awaitable<void> seek_to_last();
   // First entry >= target in internal-key order.
   boost::asio::awaitable<void> seek(std::string_view target);
+  // Last entry <= target in internal-key order.
+  boost::asio::awaitable<void> seek_for_prev(std::string_view target);
   boost::asio::awaitable<void> next();
+  boost::asio::awaitable<void> prev();
   // next() without suspending when the child that moves needs no read.
-  // false: the step needs one; co_await finish_next() completes it (and
-  // nothing else may be called in between).
+  // false: the step needs one (or a turn from moving backward); co_await
+  // finish_next() completes it (and nothing else may be called in between).
   bool try_next();
   boost::asio::awaitable<void> finish_next();
+  // prev() without suspending when the top child needs no read; false:
+  // nothing moved, co_await prev() does the step.
+  bool try_prev();
 
  private:
   // Rebuilds the heap from every valid child (after a seek).
@@ -59,12 +73,20 @@ class merging_iterator {
     std::string_view key;
     std::size_t child;
   };
-  // True if a's key sorts after b's: the heap's order (ties by child index,
-  // so the order is total).
+  // True if a's key sorts after b's (ties by child index, so the order is
+  // total).
   static bool after(const entry& a, const entry& b) noexcept;
+  // The heap's order: true if a belongs below b (a is further from the
+  // next entry in the current direction).
+  bool below(const entry& a, const entry& b) const noexcept { return forward_ ? after(a, b) : after(b, a); }
+  // Turning around at the current entry: every other child is re-seeked to
+  // just after it (forward) or just before it (backward).
+  boost::asio::awaitable<void> turn_forward();
+  boost::asio::awaitable<void> turn_backward();
 
   std::vector<std::unique_ptr<internal_iterator>> children_;
-  std::vector<entry> heap_;  // heap_.front() is the smallest
+  std::vector<entry> heap_;  // heap_.front() is the next entry in the current direction
+  bool forward_ = true;
   std::error_code error_;
   std::string message_;
 };

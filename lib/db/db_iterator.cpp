@@ -6,6 +6,13 @@
 // version at or below its sequence, unless that version is a tombstone;
 // newer versions (written after the iterator was made) and older ones are
 // stepped over.
+//
+// Moving forward, the merged stream stays on the version shown. Moving
+// backward (LevelDB's DBIter scheme), a key's versions come oldest first,
+// so the iterator reads all of them to know which one is visible and stops
+// on the entry before them: it keeps copies of the key and value, and the
+// merged stream is left just before the current key's versions. A turn
+// re-seeks the merged stream next to the current key.
 #include <boost/asio/awaitable.hpp>
 
 #include "compaction/level_iterator.hpp"
@@ -22,12 +29,15 @@ struct db_iterator::state {
   compaction::merging_iterator merged;
   sequence_number sequence = 0;
   std::optional<std::string> upper_bound;
+  std::optional<std::string> lower_bound;
   std::optional<std::string> prefix;
   bool valid = false;
+  bool reverse = false;  // the last move was backward: `saved_value` holds the value
   // A try_next() stopped at a step of the merged stream that needs a read:
   // next() finishes it (finish_next, then settle_now, still skipping).
   bool step_pending = false;
-  std::string key;  // the current user key (a copy: the merged stream moves on to skip its older versions)
+  std::string key;          // the current user key (a copy: the merged stream moves on to skip its older versions)
+  std::string saved_value;  // moving backward: the current value (the merged stream has moved past it)
   std::error_code error;
   std::string message;
 
@@ -73,22 +83,100 @@ struct db_iterator::state {
     if (upper_bound && user_key >= std::string_view(*upper_bound)) return true;
     return prefix && !user_key.starts_with(*prefix);
   }
+  // Moving backward: below the lower bound or the prefix.
+  bool before_bounds(std::string_view user_key) const {
+    if (lower_bound && user_key < std::string_view(*lower_bound)) return true;
+    return prefix && !user_key.starts_with(*prefix);
+  }
+
+  // From the merged stream's position (moving backward), back to the
+  // previous user key with a visible, live version: its newest visible
+  // version is the last of its versions read. Leaves the merged stream on
+  // the entry before that key's versions.
+  asio::awaitable<void> settle_backward() {
+    valid = false;
+    bool have_value = false;  // key/saved_value hold the newest visible version read so far, and it is live
+    while (merged.valid()) {
+      sst::parsed_internal_key k;
+      if (!sst::parse_internal_key(merged.key(), k)) {
+        error = errc::corruption;
+        message = "scan: a table or memtable holds a malformed internal key";
+        co_return;
+      }
+      if (before_bounds(k.user_key)) break;
+      if (k.sequence <= sequence) {
+        if (have_value && k.user_key < std::string_view(key)) break;  // a whole key read: it is the answer
+        if (k.type == value_type::deletion) {
+          have_value = false;  // deleted at this point; an older key may still be the answer
+        } else {
+          key.assign(k.user_key);
+          saved_value.assign(merged.value());
+          have_value = true;
+        }
+      }
+      if (!merged.try_prev()) co_await merged.prev();
+    }
+    if (merged.error()) {
+      error = merged.error();
+      message = merged.message();
+      co_return;
+    }
+    valid = have_value;
+  }
+
+  // The first and last internal keys a user key can have.
+  std::string first_entry_of(std::string_view user_key) const {
+    return sst::make_internal_key(user_key, max_sequence_number, value_type::value);
+  }
+  static std::string last_entry_of(std::string_view user_key) {
+    return sst::make_internal_key(user_key, 0, value_type::deletion);
+  }
+  // Backward from just below `user_key` (exclusive) or at it (inclusive).
+  asio::awaitable<void> seek_backward_from(std::string_view user_key, bool inclusive) {
+    reverse = true;
+    const std::string target = inclusive ? last_entry_of(user_key) : first_entry_of(user_key);
+    co_await merged.seek_for_prev(target);
+    co_await settle_backward();
+  }
 };
+
+namespace {
+
+// The smallest string greater than every string starting with `prefix`
+// (none if it is all 0xff bytes).
+std::optional<std::string> prefix_successor(std::string prefix) {
+  while (!prefix.empty()) {
+    auto& last = reinterpret_cast<unsigned char&>(prefix.back());
+    if (last != 0xff) {
+      ++last;
+      return prefix;
+    }
+    prefix.pop_back();
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 db_iterator::db_iterator(std::unique_ptr<state> s) : s_(std::move(s)) {}
 db_iterator::~db_iterator() = default;
 
 bool db_iterator::valid() const noexcept { return s_->valid && !s_->error; }
 std::string_view db_iterator::key() const noexcept { return s_->key; }
-std::string_view db_iterator::value() const noexcept { return s_->merged.value(); }
+std::string_view db_iterator::value() const noexcept {
+  return s_->reverse ? std::string_view(s_->saved_value) : s_->merged.value();
+}
 std::error_code db_iterator::error() const noexcept { return s_->error; }
 const std::string& db_iterator::message() const noexcept { return s_->message; }
 
 asio::awaitable<void> db_iterator::seek_to_first() {
   s_->step_pending = false;
+  s_->reverse = false;
   if (s_->error) co_return;
-  if (s_->prefix) {  // the first key of the prefix
-    const std::string target = sst::make_internal_key(*s_->prefix, s_->sequence, value_type::value);
+  std::optional<std::string> start = s_->lower_bound;
+  if (s_->prefix && (!start || *start < *s_->prefix)) start = s_->prefix;
+  if (start) {  // the first key of the prefix or bound
+    const std::string target = sst::make_internal_key(*start, s_->sequence, value_type::value);
     co_await s_->merged.seek(target);
   } else {
     co_await s_->merged.seek_to_first();
@@ -96,10 +184,29 @@ asio::awaitable<void> db_iterator::seek_to_first() {
   co_await s_->settle(false);
 }
 
-asio::awaitable<void> db_iterator::seek(std::string_view key) {
+asio::awaitable<void> db_iterator::seek_to_last() {
   s_->step_pending = false;
   if (s_->error) co_return;
-  // Below the prefix: start at its first key.
+  std::optional<std::string> end = s_->upper_bound;  // exclusive
+  if (s_->prefix) {
+    auto after_prefix = prefix_successor(*s_->prefix);
+    if (after_prefix && (!end || *after_prefix < *end)) end = std::move(after_prefix);
+  }
+  if (end) {
+    co_await s_->seek_backward_from(*end, false);
+  } else {
+    s_->reverse = true;
+    co_await s_->merged.seek_to_last();
+    co_await s_->settle_backward();
+  }
+}
+
+asio::awaitable<void> db_iterator::seek(std::string_view key) {
+  s_->step_pending = false;
+  s_->reverse = false;
+  if (s_->error) co_return;
+  // Below the lower bound or prefix: start there.
+  if (s_->lower_bound && key < std::string_view(*s_->lower_bound)) key = *s_->lower_bound;
   if (s_->prefix && key < std::string_view(*s_->prefix)) key = *s_->prefix;
   const std::string target = sst::make_internal_key(key, s_->sequence, value_type::value);
   // (make_internal_key with the highest type at `sequence` would be the
@@ -109,7 +216,49 @@ asio::awaitable<void> db_iterator::seek(std::string_view key) {
   co_await s_->settle(false);
 }
 
+asio::awaitable<void> db_iterator::seek_for_prev(std::string_view key) {
+  s_->step_pending = false;
+  if (s_->error) co_return;
+  // Past the upper bound or the prefix: start below them.
+  if (s_->upper_bound && key >= std::string_view(*s_->upper_bound)) {
+    co_await s_->seek_backward_from(*s_->upper_bound, false);
+    co_return;
+  }
+  if (s_->prefix && key > std::string_view(*s_->prefix) && !key.starts_with(*s_->prefix)) {
+    const auto after_prefix = prefix_successor(*s_->prefix);
+    if (after_prefix) {
+      co_await s_->seek_backward_from(*after_prefix, false);
+      co_return;
+    }
+  }
+  co_await s_->seek_backward_from(key, true);
+}
+
+asio::awaitable<void> db_iterator::prev() {
+  s_->step_pending = false;
+  if (!valid()) co_return;
+  if (!s_->reverse) {
+    // Moving forward, the merged stream is on the current key's visible
+    // version; backward, it must be before all of its versions.
+    const std::string current = s_->key;
+    co_await s_->seek_backward_from(current, false);
+    co_return;
+  }
+  co_await s_->settle_backward();
+}
+
 asio::awaitable<void> db_iterator::next() {
+  if (s_->reverse) {
+    // Turn: the merged stream is before the current key's versions; start
+    // at its first version and step over all of them.
+    s_->step_pending = false;
+    if (!valid()) co_return;
+    s_->reverse = false;
+    const std::string target = s_->first_entry_of(s_->key);
+    co_await s_->merged.seek(target);
+    co_await s_->settle(true);
+    co_return;
+  }
   // The common step needs no read and so no coroutine below this one.
   if (!s_->step_pending && try_next()) co_return;
   s_->step_pending = false;  // finish the step try_next() began
@@ -121,6 +270,7 @@ asio::awaitable<void> db_iterator::next() {
 
 bool db_iterator::try_next() {
   if (!valid()) return true;
+  if (s_->reverse) return false;  // a turn: next() seeks
   bool skipping = true;
   if (s_->merged.try_next() && s_->settle_now(skipping)) return true;
   s_->step_pending = true;  // next() finishes the step
@@ -157,6 +307,7 @@ std::unique_ptr<db_iterator> db_impl::scan(const read_options& ro) {
   s->pins = std::move(pins);
   s->sequence = sequence;
   s->upper_bound = ro.upper_bound;
+  s->lower_bound = ro.lower_bound;
   s->prefix = ro.prefix;
   return std::make_unique<db_iterator>(std::move(s));
 }
