@@ -3,7 +3,7 @@
 // LevelDB (and RocksDB) through their public DB APIs, in one run.
 //
 //   fill_bench [--num=N] [--quick] [--reads=R] [--scans=S] [--writers=W] [--batch=B]
-//              [--subcompactions=N] [--only=strata|leveldb|rocksdb] [--dir=PATH]
+//              [--subcompactions=N] [--scan_length=L] [--only=strata|leveldb|rocksdb] [--dir=PATH]
 //
 // Reported per engine:
 //   fill      puts/s, no sync (the WAL reaches the OS page cache, as in
@@ -22,7 +22,7 @@
 //   readrandom  gets/s of random keys from the same key space (about 63 %
 //             are present, as in db_bench), one reader.
 //   scan100   scans/s: a fresh iterator seeks a random key and reads 100
-//             entries, one reader.
+//             entries (--scan_length), one reader.
 //
 // Same shape for everyone: 16-byte keys (random, drawn with replacement
 // from [0, N) as db_bench's fillrandom does), 100-byte values, a 4 MiB
@@ -81,7 +81,7 @@ constexpr std::size_t write_buffer = std::size_t{4} << 20;
 constexpr std::uint64_t level1_bytes = std::uint64_t{10} << 20;
 constexpr std::uint64_t target_file = std::uint64_t{2} << 20;
 constexpr std::size_t cache_bytes = std::size_t{64} << 20;
-constexpr int scan_length = 100;
+int scan_length = 100;  // --scan_length: 0 measures making an iterator and seeking
 constexpr std::size_t single_writer_puts = 20000;
 unsigned writers = 16;
 unsigned subcompactions = 1;  // --subcompactions: Strata's options.subcompactions
@@ -457,13 +457,15 @@ int main(int argc, char** argv) {
       batch = std::max(1, std::stoi(std::string(a.substr(8))));
     else if (a.starts_with("--writers="))
       writers = std::max(1, std::stoi(std::string(a.substr(10))));
+    else if (a.starts_with("--scan_length="))
+      scan_length = std::max(0, std::stoi(std::string(a.substr(14))));
     else if (a.starts_with("--dir="))
       dir = std::string(a.substr(6));
     else {
       fmt::print(stderr,
                  "usage: fill_bench [--num=N] [--quick] [--reads=R] [--scans=S] [--writers=W] [--batch=B] "
                  "[--subcompactions=N] "
-                 "[--only=strata|leveldb|rocksdb] [--dir=PATH]\n");
+                 "[--scan_length=L] [--only=strata|leveldb|rocksdb] [--dir=PATH]\n");
       return 2;
     }
   }
