@@ -23,6 +23,7 @@ class table_source final : public internal_iterator {
   asio::awaitable<void> prev() override { co_await it_.prev(); }
   bool try_next() override { return it_.try_next(); }
   bool try_prev() override { return it_.try_prev(); }
+  bool try_seek(std::string_view target) override { return it_.try_seek(target); }
 
  private:
   sst::table_iterator it_;
@@ -48,13 +49,17 @@ class memtable_source final : public internal_iterator {
     co_return;
   }
   asio::awaitable<void> seek(std::string_view target) override {
+    try_seek(target);
+    co_return;
+  }
+  bool try_seek(std::string_view target) override {
     // The cursor seeks by user key; versions of that key newer than the
     // target's sequence sort before it and are stepped over.
     const std::string t(target);
     cursor_.seek(sst::user_key_of(t));
     settle();
     while (valid() && sst::compare_internal_keys(key_, t) < 0) try_next();
-    co_return;
+    return true;
   }
   asio::awaitable<void> next() override {
     try_next();

@@ -38,6 +38,10 @@ class internal_iterator {
   virtual boost::asio::awaitable<void> prev() = 0;
   virtual bool try_next() = 0;
   virtual bool try_prev() = 0;
+  // seek() without suspending; false: it needs a read, co_await seek()
+  // (which starts over). Unlike seek(), `target` must not view into this
+  // child's own key (the merging iterator passes its own copy).
+  virtual bool try_seek(std::string_view target) = 0;
 };
 
 // A table's entries (all versions, tombstones included).

@@ -13,8 +13,8 @@ namespace {
 
 class level_source final : public internal_iterator {
  public:
-  level_source(std::vector<run_table> tables, bool fill_cache, std::size_t readahead)
-      : tables_(std::move(tables)), fill_cache_(fill_cache), readahead_(readahead) {}
+  level_source(std::shared_ptr<const std::vector<run_table>> tables, bool fill_cache, std::size_t readahead)
+      : shared_tables_(std::move(tables)), tables_(*shared_tables_), fill_cache_(fill_cache), readahead_(readahead) {}
 
   bool valid() const noexcept override { return it_ && it_->valid(); }
   std::string_view key() const noexcept override { return it_->key(); }
@@ -40,20 +40,21 @@ class level_source final : public internal_iterator {
 
   asio::awaitable<void> seek(std::string_view target) override {
     pending_first_ = false;
-    // The first table whose largest key is >= target holds the first entry
-    // >= target (or, if the target falls in the gap before it, its first).
-    const auto at = std::partition_point(tables_.begin(), tables_.end(), [&](const run_table& t) {
-      return sst::compare_internal_keys(t.largest, target) < 0;
-    });
-    if (at == tables_.end()) {
-      it_.reset();  // past the end
-      current_ = tables_.size();
-      co_return;
-    }
     const std::string t(target);  // target may view into this iterator's current key
-    enter(static_cast<std::size_t>(at - tables_.begin()));
+    if (!position_at(t)) co_return;
     co_await it_->seek(t);
     co_await skip_exhausted_tables();
+  }
+
+  bool try_seek(std::string_view target) override {
+    pending_first_ = false;
+    if (!position_at(target)) return true;
+    if (!it_->try_seek(target)) return false;
+    while (!it_->valid() && !it_->error() && current_ + 1 < tables_.size()) {
+      enter(current_ + 1);
+      if (!it_->try_seek_to_first()) return false;  // seek() starts over
+    }
+    return true;
   }
 
   asio::awaitable<void> next() override {
@@ -97,6 +98,22 @@ class level_source final : public internal_iterator {
   bool try_prev() override { return !it_ || it_->try_prev(); }
 
  private:
+  // Enters the table that holds the first entry >= target: the first whose
+  // largest key is >= target (if the target falls in the gap before it,
+  // its first entry). false: past the end (then invalid).
+  bool position_at(std::string_view target) {
+    const auto at = std::partition_point(tables_.begin(), tables_.end(), [&](const run_table& t) {
+      return sst::compare_internal_keys(t.largest, target) < 0;
+    });
+    if (at == tables_.end()) {
+      it_.reset();
+      current_ = tables_.size();
+      return false;
+    }
+    enter(static_cast<std::size_t>(at - tables_.begin()));
+    return true;
+  }
+
   void enter(std::size_t index) {
     current_ = index;
     it_.emplace(tables_[index].reader->new_iterator(fill_cache_, readahead_));
@@ -116,7 +133,8 @@ class level_source final : public internal_iterator {
     }
   }
 
-  std::vector<run_table> tables_;
+  std::shared_ptr<const std::vector<run_table>> shared_tables_;
+  const std::vector<run_table>& tables_;  // *shared_tables_
   bool fill_cache_;
   std::size_t readahead_;
   std::size_t current_ = 0;
@@ -128,6 +146,11 @@ class level_source final : public internal_iterator {
 }  // namespace
 
 std::unique_ptr<internal_iterator> level_child(std::vector<run_table> tables, bool fill_cache, std::size_t readahead) {
+  return level_child(std::make_shared<const std::vector<run_table>>(std::move(tables)), fill_cache, readahead);
+}
+
+std::unique_ptr<internal_iterator> level_child(std::shared_ptr<const std::vector<run_table>> tables, bool fill_cache,
+                                               std::size_t readahead) {
   return std::make_unique<level_source>(std::move(tables), fill_cache, readahead);
 }
 

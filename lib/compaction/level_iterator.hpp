@@ -33,6 +33,10 @@ struct run_table {
 // readahead as in table_reader::new_iterator.
 std::unique_ptr<internal_iterator> level_child(std::vector<run_table> tables, bool fill_cache = true,
                                                std::size_t readahead = 0);
+// The same over a shared list, built once and used by many children (the
+// db keeps one per level of each version for its scans).
+std::unique_ptr<internal_iterator> level_child(std::shared_ptr<const std::vector<run_table>> tables,
+                                               bool fill_cache = true, std::size_t readahead = 0);
 
 // The sources for `files`, the tables of one level, appended to `out`: a
 // child per table in level 0 (their ranges overlap), one level_child for a

@@ -1112,6 +1112,14 @@ std::shared_ptr<const db_impl::table_set> db_impl::current_tables() const {
       set->levels[level].push_back(t != tables_.end() ? t->second : nullptr);
     }
   }
+  for (std::size_t level = 1; level < version->levels.size(); ++level) {
+    std::vector<compaction::run_table> run;
+    for (std::size_t i = 0; i < set->levels[level].size(); ++i) {
+      if (const auto& t = set->levels[level][i])
+        run.push_back({.largest = version->levels[level][i].largest, .reader = t->reader.get()});
+    }
+    set->runs[level] = std::make_shared<const std::vector<compaction::run_table>>(std::move(run));
+  }
   set->version = std::move(version);
   // A flush logs its table before it opens it into tables_ (and only then
   // drops its memtable, which reads still search meanwhile): a set built in

@@ -58,6 +58,7 @@
 
 #include "compaction/compaction_job.hpp"
 #include "compaction/compaction_picker.hpp"
+#include "compaction/level_iterator.hpp"
 #include "db/db_lock.hpp"
 #include "db/version_set.hpp"
 #include "db/visible_sequence.hpp"
@@ -133,6 +134,9 @@ class db_impl {
   struct table_set {
     std::shared_ptr<const db_internal::version> version;
     std::array<std::vector<std::shared_ptr<open_table>>, db_internal::num_levels> levels;
+    // Levels >= 1 as the runs a scan's level children read (built once per
+    // version, so making an iterator costs nothing per table file).
+    std::array<std::shared_ptr<const std::vector<compaction::run_table>>, db_internal::num_levels> runs;
   };
   // What a read looks at, taken under mu_ and then used without it.
   struct read_view {

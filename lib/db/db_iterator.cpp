@@ -294,13 +294,12 @@ std::unique_ptr<db_iterator> db_impl::scan(const read_options& ro) {
     // the version (whose keys the level children view) and every table.
     const auto set = current_tables();
     pins.push_back(set);
-    const auto& levels = set->version->levels;
-    for (std::size_t level = 0; level < levels.size(); ++level) {
-      // (a null table: a flush's table not yet open; its memtable is among the children)
-      compaction::add_level_children(
-          static_cast<int>(level), levels[level],
-          [&](std::size_t i) { return set->levels[level][i] ? set->levels[level][i]->reader.get() : nullptr; },
-          /*fill_cache=*/true, /*readahead=*/0, children);
+    // (a null table: a flush's table not yet open; its memtable is among the children)
+    for (const auto& t : set->levels[0]) {
+      if (t) children.push_back(compaction::table_child(t->reader->new_iterator()));
+    }
+    for (std::size_t level = 1; level < set->runs.size(); ++level) {
+      if (set->runs[level] && !set->runs[level]->empty()) children.push_back(compaction::level_child(set->runs[level]));
     }
   }
   auto s = std::make_unique<db_iterator::state>(std::move(children));

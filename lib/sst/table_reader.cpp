@@ -286,13 +286,13 @@ void table_iterator::fail(std::error_code ec, std::string message) {
   data_valid_ = false;
 }
 
-asio::awaitable<bool> table_iterator::enter_block(bool forward) {
+asio::awaitable<bool> table_iterator::enter_block(bool forward, bool look_ahead) {
   data_valid_ = false;
   if (error_ || block_index_ >= table_->index_.size()) co_return false;  // (npos is >= too)
   const block_handle handle = table_->index_.handle(block_index_);
   if (block_index_ == ahead_index_ && ahead_bytes_) {  // looked up already
     ahead_index_ = npos;
-    co_return adopt_block(block_index_, std::move(ahead_bytes_), forward);
+    co_return adopt_block(block_index_, std::move(ahead_bytes_), look_ahead);
   }
   std::string message;
   block_cache::block_ptr bytes;
@@ -310,20 +310,20 @@ asio::awaitable<bool> table_iterator::enter_block(bool forward) {
       fail(ec, std::move(message));
       co_return false;
     }
-    co_return adopt_block(block_index_, std::move(bytes), forward);
+    co_return adopt_block(block_index_, std::move(bytes), look_ahead);
   }
   if (auto ec = co_await table_->data_block(handle, bytes, hit, message, look_in_cache, fill_cache_)) {
     fail(ec, std::move(message));
     co_return false;
   }
-  co_return adopt_block(block_index_, std::move(bytes), forward);
+  co_return adopt_block(block_index_, std::move(bytes), look_ahead);
 }
 
-bool table_iterator::adopt_block(std::size_t index, block_cache::block_ptr bytes, bool forward) {
+bool table_iterator::adopt_block(std::size_t index, block_cache::block_ptr bytes, bool look_ahead) {
   ahead_index_ = npos;
   ahead_bytes_.reset();
   prefetch_next_ = prefetch_end_ = nullptr;
-  if (forward && index + 1 < table_->index_.size()) {
+  if (look_ahead && index + 1 < table_->index_.size()) {
     ahead_index_ = index + 1;
     ahead_bytes_ = table_->cached_block(table_->index_.handle(index + 1));
     // A pipeline over the blocks after it, one stage per block scanned: the
@@ -369,7 +369,7 @@ asio::awaitable<void> table_iterator::skip_empty_blocks_forward() {
       co_return;
     }
     ++block_index_;
-    const bool entered = co_await enter_block(true);  // (GCC 12: no co_await inside `!`)
+    const bool entered = co_await enter_block(true, true);  // (GCC 12: no co_await inside `!`)
     if (!entered) co_return;
     data_.seek_to_first();
   }
@@ -382,7 +382,7 @@ asio::awaitable<void> table_iterator::skip_empty_blocks_backward() {
       co_return;
     }
     block_index_ = block_index_ == 0 ? npos : block_index_ - 1;
-    const bool entered = co_await enter_block(false);  // (GCC 12: no co_await inside `!`)
+    const bool entered = co_await enter_block(false, false);  // (GCC 12: no co_await inside `!`)
     if (!entered) co_return;
     data_.seek_to_last();
   }
@@ -400,7 +400,7 @@ bool table_iterator::try_seek_to_first() {
 asio::awaitable<void> table_iterator::seek_to_first() {
   missed_block_ = npos;  // only next() follows up a refused try_next()
   block_index_ = 0;
-  const bool entered = co_await enter_block(true);  // (GCC 12: no co_await inside `!`)
+  const bool entered = co_await enter_block(true, true);  // (GCC 12: no co_await inside `!`)
   if (!entered) co_return;
   data_.seek_to_first();
   co_await skip_empty_blocks_forward();
@@ -409,7 +409,7 @@ asio::awaitable<void> table_iterator::seek_to_first() {
 asio::awaitable<void> table_iterator::seek_to_last() {
   missed_block_ = npos;  // only next() follows up a refused try_next()
   block_index_ = table_->index_.size() == 0 ? npos : table_->index_.size() - 1;
-  const bool entered = co_await enter_block(false);  // (GCC 12: no co_await inside `!`)
+  const bool entered = co_await enter_block(false, false);  // (GCC 12: no co_await inside `!`)
   if (!entered) co_return;
   data_.seek_to_last();
   co_await skip_empty_blocks_backward();
@@ -418,7 +418,9 @@ asio::awaitable<void> table_iterator::seek_to_last() {
 asio::awaitable<void> table_iterator::seek(std::string_view target) {
   missed_block_ = npos;  // only next() follows up a refused try_next()
   block_index_ = table_->index_.seek(target);
-  const bool entered = co_await enter_block(true);  // (GCC 12: no co_await inside `!`)
+  // No look-ahead: most seeks (gets through iterators, short scans) never
+  // reach the next block; the first step into it looks it up then.
+  const bool entered = co_await enter_block(true, false);  // (GCC 12: no co_await inside `!`)
   if (!entered) co_return;
   data_.seek(target);
   co_await skip_empty_blocks_forward();
@@ -474,6 +476,32 @@ bool table_iterator::try_next_block() {
       fail(errc::corruption, fmt::format("corruption in {}: bad data block entry", table_->file_.path()));
     return true;
   }
+}
+
+bool table_iterator::try_seek(std::string_view target) {
+  missed_block_ = npos;
+  const std::size_t index = table_->index_.seek(target);
+  if (index >= table_->index_.size()) {  // past the last block, as seek() would find
+    block_index_ = index;
+    data_valid_ = false;
+    return true;
+  }
+  bool hit = false;
+  auto bytes = table_->block_without_waiting(table_->index_.handle(index), fill_cache_, hit);
+  if (!bytes) {  // needs a disk read (or is damaged: the read reports it)
+    data_valid_ = false;
+    return false;
+  }
+  if (!adopt_block(index, std::move(bytes), /*look_ahead=*/false)) return true;  // failed: invalid with error()
+  data_.seek(target);
+  if (data_.corrupted()) {
+    fail_entry();
+    return true;
+  }
+  if (data_.valid()) return true;
+  // The target is past this block's last entry: the next non-empty block's
+  // first, if it needs no read either.
+  return try_next_block();
 }
 
 void table_iterator::fail_entry() {

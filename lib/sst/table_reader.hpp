@@ -168,6 +168,11 @@ class table_iterator {
     return true;
   }
   bool try_prev();
+  // seek() without suspending when no disk read is needed (the block is in
+  // the block cache or the page cache): true when done, exactly as seek()
+  // would have done it; false when a read is needed (then co_await seek(),
+  // which looks in the cache again: a miss counts twice).
+  bool try_seek(std::string_view target);
   // seek_to_first() without suspending when the first non-empty block needs
   // no disk read: true when done; false when it needs one (the iterator is
   // then unpositioned: co_await seek_to_first()).
@@ -177,16 +182,18 @@ class table_iterator {
   friend class table_reader;
   table_iterator(const table_reader& table, bool fill_cache, std::size_t readahead);
   // Loads data block block_index_; false (iterator invalid) on error or past either end.
-  boost::asio::awaitable<bool> enter_block(bool forward);
+  // look_ahead: also look up the next block in the cache and start
+  // prefetching it (moving forward through consecutive blocks).
+  boost::asio::awaitable<bool> enter_block(bool forward, bool look_ahead);
   boost::asio::awaitable<void> skip_empty_blocks_forward();
   boost::asio::awaitable<void> skip_empty_blocks_backward();
   void fail(std::error_code ec, std::string message);
   // Makes `bytes` (data block `index`) the current block (unpositioned);
-  // false (and failed) if the block is malformed. Moving forward, it also
+  // false (and failed) if the block is malformed. With look_ahead, it also
   // looks up the next block in the cache and prefetches its first lines:
   // blocks cached at different times lie scattered in memory, and a scan
   // would otherwise stall on every block's first cache and TLB misses.
-  bool adopt_block(std::size_t index, block_cache::block_ptr bytes, bool forward);
+  bool adopt_block(std::size_t index, block_cache::block_ptr bytes, bool look_ahead);
   // Readahead: whether window_ holds all of h's stored bytes; filling it
   // with the blocks from h on (now: only from the page cache); the block
   // at h from it (verified; cached if fill_cache_).

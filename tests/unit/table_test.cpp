@@ -453,6 +453,77 @@ BOOST_AUTO_TEST_CASE(synchronous_steps_match_awaited_steps) {
   BOOST_TEST(cache.get_stats().misses - before_page_scan.misses == cached.table->properties().data_blocks);
 }
 
+BOOST_AUTO_TEST_CASE(try_seek_lands_where_seek_does_or_refuses) {
+  // try_seek() positions exactly as seek() (present, absent, past-the-end
+  // and before-the-start targets, and targets past a block's last entry),
+  // or refuses when the block needs a disk read; after a seek() has read
+  // the block into the cache, a try_seek() to the same place succeeds. With
+  // the page cache allowed, it never refuses.
+  table_fixture fx;
+  std::mt19937_64 rng(33);
+  std::vector<std::string> users;
+  const auto m = random_table(rng, 4000, users);
+  const auto path = fx.write(m, {.block_size = 700});
+  std::error_code ec;
+  auto f = io::file::open(*fx.engine, path, {.read_only = true}, ec);
+  std::uint64_t size = 0;
+  BOOST_REQUIRE(!f->size(size));
+  block_cache cache(64 << 20);
+  auto opened = run(fx.ctx, table_reader::open(*f, size, &cache));
+  BOOST_REQUIRE(!opened.error);
+  const std::vector<std::pair<std::string, std::string>> want(m.begin(), m.end());
+  auto target_for = [&](int s) {
+    switch (s % 4) {
+      case 0:
+        return want[rng() % want.size()].first;
+      case 1:
+        return make_internal_key("user:" + std::to_string(rng() % 9000), rng() % 1000, value_type::value);
+      case 2:
+        return make_internal_key(std::string(4, '\xff'), 0, value_type::deletion);  // past every key
+      default:
+        return make_internal_key("", max_sequence_number, value_type::value);  // before every key
+    }
+  };
+  auto lands_on_model = [&](const table_iterator& it, const std::string& target) {
+    const auto pos = m.lower_bound(target);
+    if (pos == m.end()) return !it.valid() && !it.error();
+    return it.valid() && it.key() == pos->first && it.value() == pos->second;
+  };
+  testing::test_faults faults;
+  fx.engine->set_fault_injector(&faults);  // every read through the engine
+  std::size_t refused = 0, accepted = 0;
+  const bool engine_ok = run(fx.ctx, [&]() -> asio::awaitable<bool> {
+    auto it = opened.table->new_iterator();
+    for (int s = 0; s < 3000; ++s) {
+      const std::string target = target_for(s);
+      if (it.try_seek(target)) {
+        ++accepted;
+        if (!lands_on_model(it, target)) co_return false;
+        continue;
+      }
+      ++refused;
+      co_await it.seek(target);
+      if (!lands_on_model(it, target)) co_return false;
+      if (!it.try_seek(target) || !lands_on_model(it, target)) co_return false;  // cached now
+    }
+    co_return true;
+  }());
+  BOOST_TEST(engine_ok);
+  BOOST_TEST(refused > 0u);
+  BOOST_TEST(accepted > 0u);
+  fx.engine->set_fault_injector(nullptr);
+  cache.clear();
+  const bool page_ok = run(fx.ctx, [&]() -> asio::awaitable<bool> {
+    auto it = opened.table->new_iterator();
+    for (int s = 0; s < 3000; ++s) {
+      const std::string target = target_for(s);
+      if (!it.try_seek(target) || !lands_on_model(it, target)) co_return false;
+    }
+    co_return true;
+  }());
+  BOOST_TEST(page_ok);
+}
+
 BOOST_AUTO_TEST_CASE(out_of_order_keys_are_refused) {
   table_builder b({});
   BOOST_TEST(b.add(make_internal_key("b", 1, value_type::value), "1"));
