@@ -55,10 +55,10 @@ struct table_fixture {
     return dir.file(name);
   }
 
-  table_reader::open_result open(io::file& f) {
+  table_reader::open_result open(io::file& f, block_cache* cache = nullptr) {
     std::uint64_t size = 0;
     BOOST_REQUIRE(!f.size(size));
-    return run(ctx, table_reader::open(f, size));
+    return run(ctx, table_reader::open(f, size, cache));
   }
 
   table_lookup get(const table_reader& t, std::string_view key, sequence_number snap) {
@@ -254,9 +254,7 @@ BOOST_AUTO_TEST_CASE(block_cache_serves_repeated_reads) {
   std::error_code ec;
   auto f = io::file::open(*fx.engine, path, {.read_only = true}, ec);
   block_cache cache(8 << 20, 4);
-  std::uint64_t size = 0;
-  BOOST_REQUIRE(!f->size(size));
-  auto opened = run(fx.ctx, table_reader::open(*f, size, &cache));
+  auto opened = fx.open(*f, &cache);
   BOOST_REQUIRE(!opened.error);
   const auto& user = users.front();
   const auto first = fx.get(*opened.table, user, max_sequence_number);
@@ -412,9 +410,7 @@ BOOST_AUTO_TEST_CASE(synchronous_steps_match_awaited_steps) {
   // With every block cached, a forward scan never refuses, and each block
   // was looked up once per pass.
   block_cache cache(64 << 20);
-  std::uint64_t size = 0;
-  BOOST_REQUIRE(!f->size(size));
-  auto cached = run(fx.ctx, table_reader::open(*f, size, &cache));
+  auto cached = fx.open(*f, &cache);
   BOOST_REQUIRE(!cached.error);
   auto scan = [&](std::size_t& refusals) {
     return run(fx.ctx, [&]() -> asio::awaitable<std::size_t> {
@@ -466,10 +462,8 @@ BOOST_AUTO_TEST_CASE(try_seek_lands_where_seek_does_or_refuses) {
   const auto path = fx.write(m, {.block_size = 700});
   std::error_code ec;
   auto f = io::file::open(*fx.engine, path, {.read_only = true}, ec);
-  std::uint64_t size = 0;
-  BOOST_REQUIRE(!f->size(size));
   block_cache cache(64 << 20);
-  auto opened = run(fx.ctx, table_reader::open(*f, size, &cache));
+  auto opened = fx.open(*f, &cache);
   BOOST_REQUIRE(!opened.error);
   const std::vector<std::pair<std::string, std::string>> want(m.begin(), m.end());
   auto target_for = [&](int s) {
