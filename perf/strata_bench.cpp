@@ -49,11 +49,11 @@ int run(const bench::bench_flags& flags) {
   const bool temporary = flags.db.empty();
   const std::string base = temporary ? std::string(tmp != nullptr ? tmp : "/tmp") + "/strata_bench" : flags.db;
 
-  fmt::print("strata_bench: {} keys of {} B, values of {} B (YCSB records of {} B), write buffer {} B, block cache {} B, "
-             "bloom bits {}, compression {}, WAL {}, sync {}\n",
-             flags.num, flags.key_size, flags.value_size, flags.ycsb_value_size(), flags.write_buffer_size,
-             flags.cache_size, flags.bloom_bits, flags.compression_type, flags.disable_wal ? "off" : "on",
-             flags.sync ? "on" : "off");
+  fmt::print(
+      "strata_bench: {} keys of {} B, values of {} B (YCSB records of {} B), write buffer {} B, block cache {} B, "
+      "bloom bits {}, compression {}, WAL {}, sync {}\n",
+      flags.num, flags.key_size, flags.value_size, flags.ycsb_value_size(), flags.write_buffer_size, flags.cache_size,
+      flags.bloom_bits, flags.compression_type, flags.disable_wal ? "off" : "on", flags.sync ? "on" : "off");
   fmt::print("machine: {} hardware threads; engines: ", std::thread::hardware_concurrency());
   std::vector<engine_slot> engines;
   for (const auto& id : ids) {

@@ -10,8 +10,9 @@ required=(meson ninja-build g++ pkg-config
           liburing-dev libfmt-dev libxxhash-dev liblz4-dev libzstd-dev)
 # In-run rivals for the benchmarks (meson feature `comparators`).
 comparators=(libtbb-dev libleveldb-dev librocksdb-dev)
-# Sanitizer runtimes and the fuzzing toolchain (clang's libFuzzer).
-extras=(clang libclang-rt-14-dev)
+# Sanitizer runtimes and the fuzzing toolchain (clang's libFuzzer); gnuplot
+# for scripts/plot-bench.py.
+extras=(clang libclang-rt-14-dev gnuplot-nox)
 
 want=("${required[@]}")
 case "${1:-all}" in

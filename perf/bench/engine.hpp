@@ -28,9 +28,9 @@
 namespace strata::bench {
 
 struct scan_result {
-  std::size_t entries = 0;   // entries read after the seek
-  bool exact = false;        // the seek landed on `start` itself
-  std::uint64_t bytes = 0;   // key + value bytes read
+  std::size_t entries = 0;  // entries read after the seek
+  bool exact = false;       // the seek landed on `start` itself
+  std::uint64_t bytes = 0;  // key + value bytes read
 };
 
 class engine {

@@ -46,8 +46,8 @@ std::vector<std::string> split_commas(std::string_view s) {
 
 const std::vector<std::string>& known_benchmarks() {
   static const std::vector<std::string> names{
-      "fillseq", "fillrandom", "overwrite", "readrandom", "readseq", "seekrandom", "deleterandom",
-      "readwhilewriting", "fillsync", "ycsb_load", "ycsb_a", "ycsb_b", "ycsb_c", "ycsb_d", "ycsb_e", "ycsb_f"};
+      "fillseq",  "fillrandom", "overwrite", "readrandom", "readseq", "seekrandom", "deleterandom", "readwhilewriting",
+      "fillsync", "ycsb_load",  "ycsb_a",    "ycsb_b",     "ycsb_c",  "ycsb_d",     "ycsb_e",       "ycsb_f"};
   return names;
 }
 
@@ -85,8 +85,9 @@ std::optional<std::string> parse_flags(int argc, const char* const* argv, bench_
        [&](std::string_view v) {
          out.benchmarks = split_commas(v);
          const auto& known = known_benchmarks();
-         return std::all_of(out.benchmarks.begin(), out.benchmarks.end(),
-                            [&](const std::string& b) { return std::find(known.begin(), known.end(), b) != known.end(); });
+         return std::all_of(out.benchmarks.begin(), out.benchmarks.end(), [&](const std::string& b) {
+           return std::find(known.begin(), known.end(), b) != known.end();
+         });
        }},
       {"num", number(out.num)},
       {"reads", number(out.reads)},

@@ -32,9 +32,9 @@ struct bench_flags {
   int bloom_bits = 10;
   std::string compression_type = "none";  // none | lz4
   bool histogram = false;
-  std::string engine = "strata";  // strata | leveldb | rocksdb
-  bool compare = false;           // every available engine, interleaved per benchmark
-  std::string json;               // write results here
+  std::string engine = "strata";      // strata | leveldb | rocksdb
+  bool compare = false;               // every available engine, interleaved per benchmark
+  std::string json;                   // write results here
   std::uint64_t ycsb_records = 0;     // YCSB recordcount; 0: num
   std::uint64_t ycsb_operations = 0;  // YCSB operationcount; 0: reads (or num)
   std::uint64_t seed = 301;           // db_bench's default seed

@@ -47,8 +47,8 @@ std::string short_label(const std::string& id) {
 
 std::string result_line(const bench_result& r) {
   if (r.skipped) return fmt::format("{:<12} : {}  [{}]", r.benchmark, r.message, r.engine_label);
-  std::string rate = r.bytes > 0 ? fmt::format(" {:6.1f} MB/s", static_cast<double>(r.bytes) / 1048576.0 / r.seconds)
-                                 : std::string();
+  std::string rate =
+      r.bytes > 0 ? fmt::format(" {:6.1f} MB/s", static_cast<double>(r.bytes) / 1048576.0 / r.seconds) : std::string();
   return fmt::format("{:<12} : {:11.3f} micros/op {} ops/sec;{}{}{}  [{}; {} thread{} x {} coroutine{}]", r.benchmark,
                      r.micros_per_op(), static_cast<long>(r.ops_per_second()), rate, r.message.empty() ? "" : " ",
                      r.message, r.engine_label, r.threads, r.threads == 1 ? "" : "s", r.coroutines,
@@ -107,15 +107,15 @@ std::string compare_table(const std::vector<bench_result>& results, const std::v
 }
 
 std::string to_json(const std::vector<bench_result>& results, const bench_flags& flags) {
-  static constexpr double cdf_points[] = {1,  5,  10, 20, 30,   40,   50,   60,    70,    80,
+  static constexpr double cdf_points[] = {1,  5,  10, 20, 30,   40,   50,    60,    70, 80,
                                           90, 95, 97, 99, 99.5, 99.9, 99.95, 99.99, 100};
   std::string out = "{\n";
   out += fmt::format(
       "  \"settings\": {{\"num\": {}, \"key_size\": {}, \"value_size\": {}, \"ycsb_value_size\": {}, "
       "\"write_buffer_size\": {}, \"cache_size\": {}, \"bloom_bits\": {}, \"compression\": {}, \"sync\": {}, "
       "\"disable_wal\": {}, \"hardware_threads\": {}}},\n",
-      flags.num, flags.key_size, flags.value_size, flags.ycsb_value_size(), flags.write_buffer_size,
-      flags.cache_size, flags.bloom_bits, json_string(flags.compression_type), flags.sync, flags.disable_wal,
+      flags.num, flags.key_size, flags.value_size, flags.ycsb_value_size(), flags.write_buffer_size, flags.cache_size,
+      flags.bloom_bits, json_string(flags.compression_type), flags.sync, flags.disable_wal,
       std::thread::hardware_concurrency());
   out += "  \"results\": [\n";
   for (std::size_t i = 0; i < results.size(); ++i) {
@@ -129,11 +129,11 @@ std::string to_json(const std::vector<bench_result>& results, const bench_flags&
         r.background_ops);
     for (std::size_t j = 0; j < r.latencies.size(); ++j) {
       const auto& h = r.latencies[j].latency;
-      out += fmt::format("{}{}: {{\"count\": {}, \"mean\": {:.3f}, \"p50\": {:.3f}, \"p99\": {:.3f}, \"p999\": {:.3f}, "
-                         "\"max\": {:.3f}, \"cdf\": [",
-                         j == 0 ? "" : ", ", json_string(op_name(r.latencies[j].type)), h.count(), h.mean() / 1000.0,
-                         micros(h.percentile(50)), micros(h.percentile(99)), micros(h.percentile(99.9)),
-                         micros(h.max()));
+      out += fmt::format(
+          "{}{}: {{\"count\": {}, \"mean\": {:.3f}, \"p50\": {:.3f}, \"p99\": {:.3f}, \"p999\": {:.3f}, "
+          "\"max\": {:.3f}, \"cdf\": [",
+          j == 0 ? "" : ", ", json_string(op_name(r.latencies[j].type)), h.count(), h.mean() / 1000.0,
+          micros(h.percentile(50)), micros(h.percentile(99)), micros(h.percentile(99.9)), micros(h.max()));
       bool first = true;
       for (const double p : cdf_points) {
         out += fmt::format("{}[{}, {:.3f}]", first ? "" : ", ", p, micros(h.percentile(p)));

@@ -18,15 +18,24 @@ namespace asio = boost::asio;
 
 const char* op_name(op_type t) {
   switch (t) {
-    case op_type::read: return "read";
-    case op_type::write: return "write";
-    case op_type::erase: return "delete";
-    case op_type::seek: return "seek";
-    case op_type::scan: return "scan";
-    case op_type::update: return "update";
-    case op_type::insert: return "insert";
-    case op_type::read_modify_write: return "rmw";
-    case op_type::count: break;
+    case op_type::read:
+      return "read";
+    case op_type::write:
+      return "write";
+    case op_type::erase:
+      return "delete";
+    case op_type::seek:
+      return "seek";
+    case op_type::scan:
+      return "scan";
+    case op_type::update:
+      return "update";
+    case op_type::insert:
+      return "insert";
+    case op_type::read_modify_write:
+      return "rmw";
+    case op_type::count:
+      break;
   }
   return "?";
 }

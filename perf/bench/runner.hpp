@@ -42,8 +42,8 @@ class value_source {
 struct shared_work {
   std::uint64_t total = 0;
   std::atomic<std::uint64_t> next{0};
-  std::atomic<std::uint64_t> done{0};    // finished operations (progress only: relaxed)
-  std::atomic<bool> stop{false};         // a worker failed, or the workers finished (background)
+  std::atomic<std::uint64_t> done{0};  // finished operations (progress only: relaxed)
+  std::atomic<bool> stop{false};       // a worker failed, or the workers finished (background)
   // Claims the next operation number; false once the total is reached.
   bool claim(std::uint64_t& i) {
     if (stop.load(std::memory_order_relaxed)) return false;
@@ -60,8 +60,8 @@ struct worker {
 
   // Records an operation's latency and counts it done.
   void finished(op_type t, clock::time_point start) {
-    latency[static_cast<int>(t)].record(static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - start).count()));
+    latency[static_cast<int>(t)].record(
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - start).count()));
     work.done.fetch_add(1, std::memory_order_relaxed);
   }
 

@@ -20,12 +20,31 @@ BOOST_AUTO_TEST_SUITE(bench_flags)
 
 BOOST_AUTO_TEST_CASE(db_bench_flags_are_read) {
   bench::bench_flags f;
-  const auto error = parse({"--benchmarks=fillseq,readrandom,ycsb_b", "--num=5000", "--reads=700", "--writes=300",
-                            "--key_size=20", "--value_size=64", "--threads=3", "--coroutines=8", "--sync",
-                            "--disable_wal=1", "--use_existing_db=0", "--db=/tmp/x", "--write_buffer_size=65536",
-                            "--cache_size=1048576", "--bloom_bits=0", "--compression_type=lz4", "--histogram",
-                            "--engine=leveldb", "--compare", "--json=/tmp/r.json", "--ycsb_records=900",
-                            "--ycsb_operations=1100", "--seed=9", "--progress=0", "--rival_threads=64"},
+  const auto error = parse({"--benchmarks=fillseq,readrandom,ycsb_b",
+                            "--num=5000",
+                            "--reads=700",
+                            "--writes=300",
+                            "--key_size=20",
+                            "--value_size=64",
+                            "--threads=3",
+                            "--coroutines=8",
+                            "--sync",
+                            "--disable_wal=1",
+                            "--use_existing_db=0",
+                            "--db=/tmp/x",
+                            "--write_buffer_size=65536",
+                            "--cache_size=1048576",
+                            "--bloom_bits=0",
+                            "--compression_type=lz4",
+                            "--histogram",
+                            "--engine=leveldb",
+                            "--compare",
+                            "--json=/tmp/r.json",
+                            "--ycsb_records=900",
+                            "--ycsb_operations=1100",
+                            "--seed=9",
+                            "--progress=0",
+                            "--rival_threads=64"},
                            f);
   BOOST_TEST(!error.has_value());
   BOOST_TEST((f.benchmarks == std::vector<std::string>{"fillseq", "readrandom", "ycsb_b"}));
@@ -75,10 +94,9 @@ BOOST_AUTO_TEST_CASE(defaults_derive_counts_as_documented) {
 
 BOOST_AUTO_TEST_CASE(bad_flags_are_refused_with_a_message) {
   const std::vector<std::vector<const char*>> bad{
-      {"--nmu=5"},           {"--num=five"},        {"--num="},          {"--num=0"},
-      {"--threads=0"},       {"--benchmarks=fly"},  {"--benchmarks="},   {"--sync=maybe"},
-      {"--engine=sqlite"},   {"--compression_type=snappy"},              {"positional"},
-      {"--key_size=4"},      {"--bloom_bits=-1"},   {"--reads=-5x"},
+      {"--nmu=5"},          {"--num=five"},    {"--num="},          {"--num=0"},         {"--threads=0"},
+      {"--benchmarks=fly"}, {"--benchmarks="}, {"--sync=maybe"},    {"--engine=sqlite"}, {"--compression_type=snappy"},
+      {"positional"},       {"--key_size=4"},  {"--bloom_bits=-1"}, {"--reads=-5x"},
   };
   for (const auto& args : bad) {
     bench::bench_flags f;

@@ -82,9 +82,8 @@ BOOST_AUTO_TEST_CASE(every_workload_does_its_operations_on_strata) {
       } else {
         BOOST_TEST(r.ops == 400u);
         BOOST_TEST(r.found == r.reads);  // acknowledged records only, none deleted
-        const auto reads = count_of(r, op::read), updates = count_of(r, op::update),
-                   inserts = count_of(r, op::insert), scans = count_of(r, op::scan),
-                   rmws = count_of(r, op::read_modify_write);
+        const auto reads = count_of(r, op::read), updates = count_of(r, op::update), inserts = count_of(r, op::insert),
+                   scans = count_of(r, op::scan), rmws = count_of(r, op::read_modify_write);
         BOOST_TEST(reads + updates + inserts + scans + rmws == 400u);
         if (name == "ycsb_a" || name == "ycsb_b") {
           BOOST_TEST(reads > 0u);
