@@ -54,6 +54,18 @@ std::error_code file::truncate(std::uint64_t length) {
   return {};
 }
 
+std::error_code file::write_now(std::uint64_t offset, std::string_view data) {
+  io_op op;
+  op.kind = op_kind::write;
+  op.fd = fd_;
+  op.offset = offset;
+  op.path = &path_;
+  op.iov.push_back(iovec{const_cast<char*>(data.data()), data.size()});
+  const long result = engine_.write_now(op);
+  if (result < 0) return fail("write", result);
+  return {};
+}
+
 bool file::read_if_cached(std::uint64_t offset, char* out, std::size_t size) noexcept {
   if (direct_ || engine_.faults() != nullptr) return false;
   iovec v{out, size};

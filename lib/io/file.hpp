@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 #include "io/io_engine.hpp"
@@ -46,6 +47,10 @@ class file {
   // Blocking metadata calls (background executor only).
   std::error_code size(std::uint64_t& out);
   std::error_code truncate(std::uint64_t length);
+  // Writes all of `data` at `offset` with pwritev on this thread (through
+  // the engine's fault injector): io_engine::write_now says when that beats
+  // the ring. Background executor only.
+  std::error_code write_now(std::uint64_t offset, std::string_view data);
 
   // Reads `size` bytes at `offset` only if all of them are already in the
   // page cache: one preadv2(RWF_NOWAIT), which never waits for the disk, so

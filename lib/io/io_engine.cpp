@@ -1,5 +1,9 @@
 #include "io/io_engine.hpp"
 
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 
@@ -36,6 +40,34 @@ void io_op::advance(std::size_t n) noexcept {
     iov.front().iov_base = static_cast<char*>(iov.front().iov_base) + n;
     iov.front().iov_len -= n;
   }
+}
+
+long write_fully(io_op& op, std::uint64_t& short_writes) noexcept {
+  while (op.remaining() > 0) {
+    const ssize_t n =
+        ::pwritev(op.fd, op.iov.data(), static_cast<int>(op.iov.size()), static_cast<off_t>(op.offset + op.done_bytes));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    if (n == 0) return -EIO;  // no progress: never spin
+    if (static_cast<std::size_t>(n) < op.remaining()) ++short_writes;
+    op.advance(static_cast<std::size_t>(n));
+  }
+  return static_cast<long>(op.done_bytes);
+}
+
+long io_engine::write_now(io_op& op) {
+  operations_.fetch_add(1, std::memory_order_relaxed);
+  fault_injector* f = faults();
+  if (f != nullptr) {
+    if (const int error = f->before(op)) return -error;
+  }
+  std::uint64_t short_writes = 0;
+  const long result = write_fully(op, short_writes);
+  if (short_writes > 0) retries_.fetch_add(short_writes, std::memory_order_relaxed);
+  if (f != nullptr) f->after(op, result);
+  return result;
 }
 
 engine_stats io_engine::stats() const noexcept {

@@ -47,18 +47,10 @@ void pool_engine::work() {
 }
 
 long pool_engine::write_all(io_op& op) {
-  while (op.remaining() > 0) {
-    const ssize_t n =
-        ::pwritev(op.fd, op.iov.data(), static_cast<int>(op.iov.size()), static_cast<off_t>(op.offset + op.done_bytes));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return -errno;
-    }
-    if (n == 0) return -EIO;  // no progress: never spin
-    if (static_cast<std::size_t>(n) < op.remaining()) retries_.fetch_add(1, std::memory_order_relaxed);
-    op.advance(static_cast<std::size_t>(n));
-  }
-  return static_cast<long>(op.done_bytes);
+  std::uint64_t short_writes = 0;
+  const long result = write_fully(op, short_writes);
+  if (short_writes > 0) retries_.fetch_add(short_writes, std::memory_order_relaxed);
+  return result;
 }
 
 long pool_engine::execute(io_op& op) {

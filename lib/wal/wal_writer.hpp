@@ -3,8 +3,11 @@
 // Any number of writers (coroutines on one thread or many threads) call
 // async_append(payload, sync). Appends that arrive while a write is in
 // flight join the next group; one loop on the WAL's executor encodes a whole
-// group into one buffer and submits it as one write (linked to an fdatasync
-// if any member asked for sync). Every member completes when its bytes are
+// group into one buffer and writes it at once: a group that asked for sync
+// goes to the io engine as one write linked to an fdatasync; any other group
+// is a plain pwritev on the loop's thread (it only reaches the page cache,
+// and the ring would add two thread hand-offs to it: docs/io.md). The
+// executor must therefore be a background one, never a caller's. Every member completes when its bytes are
 // where it asked: in the page cache, or on disk for sync. If the write or
 // the sync fails, every member of the group gets the error, and the writer
 // stays failed (its file may hold a partial group): later appends fail too.
@@ -21,7 +24,6 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
@@ -30,7 +32,6 @@
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <type_traits>
 #include <vector>
 
 #include "io/deferred_completion.hpp"
@@ -77,8 +78,7 @@ class wal_writer : public std::enable_shared_from_this<wal_writer> {
   auto async_append(std::string_view payload, bool sync, Token&& token) {
     return boost::asio::async_initiate<Token, void(std::error_code)>(
         [this, payload, sync](auto handler) {
-          auto ex = loop_executor_for(handler);
-          push({payload, sync, false, append_handler(std::move(handler))}, std::move(ex));
+          push({payload, sync, false, append_handler(std::move(handler))});
         },
         token);
   }
@@ -92,8 +92,7 @@ class wal_writer : public std::enable_shared_from_this<wal_writer> {
   auto async_append_prepared(std::string_view payload, bool sync, Prepare prepare, Token&& token) {
     return boost::asio::async_initiate<Token, void(std::error_code)>(
         [this, payload, sync, prepare = std::move(prepare)](auto handler) mutable {
-          auto ex = loop_executor_for(handler);
-          push({payload, sync, false, append_handler(std::move(handler))}, std::move(ex), prepare);
+          push({payload, sync, false, append_handler(std::move(handler))}, prepare);
         },
         token);
   }
@@ -104,8 +103,7 @@ class wal_writer : public std::enable_shared_from_this<wal_writer> {
   auto async_flush(Token&& token) {
     return boost::asio::async_initiate<Token, void(std::error_code)>(
         [this](auto handler) {
-          auto ex = loop_executor_for(handler);
-          push({{}, true, true, append_handler(std::move(handler))}, std::move(ex));
+          push({{}, true, true, append_handler(std::move(handler))});
         },
         token);
   }
@@ -125,21 +123,9 @@ class wal_writer : public std::enable_shared_from_this<wal_writer> {
 
   wal_writer(io::io_engine& engine, boost::asio::any_io_executor executor, std::string dir, writer_options options);
 
-  // The group loop runs on the executor of the writer that starts it (the
-  // leader), so a lone writer's append costs two thread hops (to the ring
-  // and back) rather than four; the WAL's own executor is used for handlers
-  // that have none, and for opening files when rotating.
-  template <typename Handler>
-  boost::asio::any_io_executor loop_executor_for(const Handler& handler) const {
-    if constexpr (std::is_same_v<boost::asio::associated_executor_t<Handler>, boost::asio::system_executor>) {
-      return executor_;
-    } else {
-      return boost::asio::get_associated_executor(handler);
-    }
-  }
-  void push(pending p, boost::asio::any_io_executor loop_executor);
+  void push(pending p);
   template <typename Prepare>
-  void push(pending p, boost::asio::any_io_executor loop_executor, Prepare& prepare) {
+  void push(pending p, Prepare& prepare) {
     std::unique_lock lock(mu_);
     if (failed_) {
       const auto ec = failed_;
@@ -152,9 +138,9 @@ class wal_writer : public std::enable_shared_from_this<wal_writer> {
     if (loop_running_) return;  // the running loop will pick it up
     loop_running_ = true;
     lock.unlock();
-    start_loop(std::move(loop_executor));
+    start_loop();
   }
-  void start_loop(boost::asio::any_io_executor loop_executor);
+  void start_loop();
   // The group-commit loop; one runs at a time (loop_running_).
   static boost::asio::awaitable<void> run_groups(std::shared_ptr<wal_writer> w);
   // Fails `group` and every queued append with ec; the writer stays failed.
