@@ -473,13 +473,15 @@ void db_impl::submit(const std::shared_ptr<pending_write>& w) {
   }
   auto* raw = w.get();
   // Under mu_: sequence order = WAL order, across memtable rotations too.
-  state->wal->async_append_prepared(
+  // apply runs on the WAL's group loop, a background thread, right after
+  // the group's write.
+  state->wal->append_prepared(
       raw->batch.rep(), raw->sync,
       [this, raw] {
         raw->first = sequences_->reserve(raw->batch.count());
         raw->batch.set_sequence(raw->first);  // in place: the queued payload view stays valid
       },
-      asio::bind_executor(background_.get_executor(), [this, w](std::error_code ec) { apply(w, ec); }));
+      [this, w](std::error_code ec) { apply(w, ec); });
 }
 
 void db_impl::apply(const std::shared_ptr<pending_write>& w, std::error_code ec) {

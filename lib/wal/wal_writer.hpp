@@ -27,6 +27,7 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -78,23 +79,26 @@ class wal_writer : public std::enable_shared_from_this<wal_writer> {
   auto async_append(std::string_view payload, bool sync, Token&& token) {
     return boost::asio::async_initiate<Token, void(std::error_code)>(
         [this, payload, sync](auto handler) {
-          push({payload, sync, false, append_handler(std::move(handler))});
+          push({payload, sync, false, append_handler(std::move(handler)), {}});
         },
         token);
   }
 
-  // async_append that calls prepare() under the writer's queue lock, just
-  // before the record is queued (and not at all if the writer has failed).
-  // The db assigns a batch's sequence numbers there, so that log order and
-  // sequence order always agree. prepare must be quick and must not throw
-  // or call into the writer; it may rewrite the payload's bytes in place.
-  template <typename Prepare, typename Token>
-  auto async_append_prepared(std::string_view payload, bool sync, Prepare prepare, Token&& token) {
-    return boost::asio::async_initiate<Token, void(std::error_code)>(
-        [this, payload, sync, prepare = std::move(prepare)](auto handler) mutable {
-          push({payload, sync, false, append_handler(std::move(handler))}, prepare);
-        },
-        token);
+  // For the db: an append that calls prepare() under the writer's queue
+  // lock, just before the record is queued (and not at all if the writer
+  // has failed), and then on_written(ec) on the group loop's own thread as
+  // soon as the group's write finished: no post, no wake-up per member. The
+  // db assigns a batch's sequence numbers in prepare, so that log order and
+  // sequence order always agree, and inserts into the memtable in
+  // on_written. prepare must be quick and must not throw or call into the
+  // writer; it may rewrite the payload's bytes in place. on_written must
+  // not block; it may append again. If the writer has already failed,
+  // on_written is posted to the WAL's executor instead (the caller of
+  // append_prepared may hold its own locks).
+  template <typename Prepare>
+  void append_prepared(std::string_view payload, bool sync, Prepare prepare,
+                       std::function<void(std::error_code)> on_written) {
+    push({payload, sync, false, {}, std::move(on_written)}, prepare);
   }
 
   // Completes once every append queued before it completed, after an
@@ -103,7 +107,7 @@ class wal_writer : public std::enable_shared_from_this<wal_writer> {
   auto async_flush(Token&& token) {
     return boost::asio::async_initiate<Token, void(std::error_code)>(
         [this](auto handler) {
-          push({{}, true, true, append_handler(std::move(handler))});
+          push({{}, true, true, append_handler(std::move(handler)), {}});
         },
         token);
   }
@@ -118,7 +122,8 @@ class wal_writer : public std::enable_shared_from_this<wal_writer> {
     std::string_view payload;
     bool sync = false;
     bool flush_only = false;
-    append_handler handler;
+    append_handler handler;                        // posted to its executor, or:
+    std::function<void(std::error_code)> written;  // run on the loop's thread
   };
 
   wal_writer(io::io_engine& engine, boost::asio::any_io_executor executor, std::string dir, writer_options options);
@@ -130,7 +135,7 @@ class wal_writer : public std::enable_shared_from_this<wal_writer> {
     if (failed_) {
       const auto ec = failed_;
       lock.unlock();
-      p.handler.complete(ec);
+      finish_from_outside(std::move(p), ec);
       return;
     }
     prepare();
@@ -141,6 +146,10 @@ class wal_writer : public std::enable_shared_from_this<wal_writer> {
     start_loop();
   }
   void start_loop();
+  // Completes a member from the group loop (on_written inline) or from
+  // anywhere else (on_written posted to executor_).
+  static void finish_on_loop(pending& p, std::error_code ec);
+  void finish_from_outside(pending p, std::error_code ec);
   // The group-commit loop; one runs at a time (loop_running_).
   static boost::asio::awaitable<void> run_groups(std::shared_ptr<wal_writer> w);
   // Fails `group` and every queued append with ec; the writer stays failed.

@@ -6,6 +6,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/test/data/test_case.hpp>
@@ -129,8 +130,12 @@ BOOST_DATA_TEST_CASE(group_commit_many_writers_two_threads, boost::unit_test::da
   auto engine = io::make_io_engine({.force_fallback = fallback});
   testing::temp_dir dir;
   asio::io_context ctx_a, ctx_b;
+  // The group loop's executor must keep running while anyone appends (the
+  // db's is its background pool): one of its own here, as in the db, since
+  // either io_context may run out of work before the other's writers do.
+  asio::thread_pool wal_pool(1);
   std::error_code ec;
-  auto w = wal::wal_writer::create(*engine, ctx_a.get_executor(), dir.path(), 1, {}, ec);
+  auto w = wal::wal_writer::create(*engine, wal_pool.get_executor(), dir.path(), 1, {}, ec);
   BOOST_REQUIRE(!ec);
   constexpr int coroutines_a = 64, coroutines_b = 8, per_writer = 30;
   testing::thread_checks checks;
