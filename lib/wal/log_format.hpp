@@ -8,6 +8,8 @@
 //   type      byte     1 full, 2 first, 3 middle, 4 last
 //   data      length bytes
 // A block tail shorter than a header is zero-filled and skipped by readers.
+// A file may end in zero-filled space (preallocated by the writer): a zero
+// header followed only by zeros is the end of the log.
 #pragma once
 
 #include <cstddef>
@@ -19,7 +21,7 @@ inline constexpr std::size_t block_size = 32 * 1024;
 inline constexpr std::size_t header_size = 4 + 2 + 1;
 
 enum class fragment_type : std::uint8_t {
-  zero = 0,  // never written; zero-filled space (a crash mid-extend) reads as this
+  zero = 0,  // never written; zero-filled space (preallocated, or a crash mid-extend) reads as this
   full = 1,
   first = 2,
   middle = 3,

@@ -9,6 +9,9 @@
 //   * otherwise: corruption. error() names the file and the offset of the
 //     bad fragment. With skip_corruption the reader drops the damaged bytes
 //     (counted in dropped_bytes()) and resumes at the intact fragment.
+// A log may end in zeros (space zero-filled ahead of appends, so that a
+// synced append overwrites allocated blocks): zeros where a fragment header
+// should start, and nothing but zeros after them, end the log cleanly.
 // A log that is not the last file of a WAL must be complete: writers sync a
 // file before starting the next, so a tear there is corruption too.
 // Not thread-safe; record views are valid until the next call.

@@ -124,14 +124,40 @@ BOOST_AUTO_TEST_CASE(torn_tail_at_every_byte_offset) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(zero_filled_tail_is_a_torn_tail) {
+BOOST_AUTO_TEST_CASE(zero_filled_tail_is_a_clean_end_in_any_file) {
+  // Space the writer zero-filled ahead of its appends (or that the file
+  // grew by and no data reached): nothing was written there.
   const std::vector<std::string> records{"one", "two"};
   auto bytes = encode(records);
-  bytes.append(5000, '\0');  // the file grew but the data never landed
-  const auto r = read_all(bytes);
-  BOOST_TEST(r.records == records);
-  BOOST_TEST(r.torn);
-  BOOST_TEST((r.last == log_reader::status::end));
+  bytes.append(40000, '\0');  // crosses a block boundary too
+  for (const bool last : {true, false}) {
+    const auto r = read_all(bytes, {.last_file = last});
+    BOOST_TEST(r.records == records);
+    BOOST_TEST(!r.torn);
+    BOOST_TEST((r.last == log_reader::status::end));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(zeros_followed_by_data_are_damage) {
+  const std::vector<std::string> records{"one", "two"};
+  const auto head = encode(records);
+  auto bytes = head;
+  bytes.append(100, '\0');
+  bytes += encode({"three"});  // a later record landed, an earlier one did not
+  const auto last = read_all(bytes);
+  BOOST_TEST(last.records == records);
+  BOOST_TEST((last.last == log_reader::status::corruption));  // an intact fragment follows the hole
+  const auto skipped = read_all(bytes, {.skip_corruption = true});
+  BOOST_TEST(skipped.dropped > 0u);
+  BOOST_TEST(skipped.records.back() == "three");
+  // A hole of zeros with only garbage after it, in the last file: a torn tail.
+  auto torn = head;
+  torn.append(100, '\0');
+  torn += "\x01\x02";
+  const auto t = read_all(torn);
+  BOOST_TEST(t.records == records);
+  BOOST_TEST(t.torn);
+  BOOST_TEST(t.valid_end == head.size());
 }
 
 BOOST_AUTO_TEST_CASE(damage_before_the_tail_is_corruption_with_offset) {
