@@ -70,6 +70,7 @@ log_reader::fragment_status log_reader::read_fragment(fragment_type& type, std::
     offset = pos_;
     if (pos_ >= data_.size()) return fragment_status::eof;
     if (data_.size() - pos_ < header_size) {
+      if (data_.find_first_not_of('\0', pos_) == std::string_view::npos) return fragment_status::eof;  // zero tail
       why = "truncated fragment header";
       return fragment_status::bad;
     }

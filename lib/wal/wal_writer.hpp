@@ -43,6 +43,14 @@ namespace strata::wal {
 
 struct writer_options {
   std::uint64_t max_file_bytes = 64u << 20;
+  // Once a group asks for sync, a synced group that would write past the
+  // file's zero-filled space writes this many zero bytes after its records
+  // in the same write. Later synced groups then overwrite allocated blocks
+  // within the file's size, and their fdatasync writes data only, not the
+  // file system's journal: 89 us against 207 us for a synced append here
+  // (docs/wal_format.md). Readers take a zero tail as the end of the log.
+  // 0: never; at most 4 MiB.
+  std::uint64_t prezero_bytes = 1u << 20;
 };
 
 struct writer_stats {
@@ -172,8 +180,10 @@ class wal_writer : public std::enable_shared_from_this<wal_writer> {
   writer_stats stats_;
   std::unique_ptr<io::file> file_;
   std::uint64_t number_ = 0;
-  std::uint64_t file_offset_ = 0;  // only the group loop touches these two
+  std::uint64_t file_offset_ = 0;  // only the group loop touches these four
   bool unsynced_ = false;
+  bool sync_seen_ = false;          // in this file
+  std::uint64_t zeroed_until_ = 0;  // bytes [file_offset_, zeroed_until_) are zeros on disk
   log_encoder encoder_;
   std::string buffer_;
 };

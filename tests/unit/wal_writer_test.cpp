@@ -244,6 +244,30 @@ BOOST_AUTO_TEST_CASE(crash_keeps_every_synced_write_and_a_prefix_of_the_rest) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(synced_groups_zero_fill_ahead_and_recovery_reads_to_the_data_end) {
+  for (const bool fallback : {false, true}) {
+    wal_setup t(fallback, 1, {.prezero_bytes = 64 * 1024});
+    const auto path = wal::log_file_name(t.dir.path(), 1);
+    std::vector<std::string> payloads;
+    for (int i = 0; i < 20; ++i) payloads.push_back(record_for(0, i, 300));
+    for (int i = 0; i < 5; ++i) BOOST_REQUIRE(!t.append_now(payloads[static_cast<std::size_t>(i)], false));
+    const auto unsynced_size = std::filesystem::file_size(path);
+    BOOST_TEST(unsynced_size == t.w->stats().bytes);  // no sync asked yet: plain appends
+    BOOST_REQUIRE(!t.append_now(payloads[5], true));
+    const auto data_end = t.w->stats().bytes;
+    BOOST_TEST(std::filesystem::file_size(path) == data_end + 64 * 1024);  // zeros after the records
+    for (std::size_t i = 6; i < payloads.size(); ++i) BOOST_REQUIRE(!t.append_now(payloads[i], i % 2 == 0));
+    BOOST_TEST(std::filesystem::file_size(path) == data_end + 64 * 1024);  // later groups overwrite them
+    t.w.reset();
+    wal::replay_result result;
+    std::error_code ec;
+    const auto back = recover(t.dir.path(), result, ec);
+    BOOST_REQUIRE_MESSAGE(!ec, result.error);
+    BOOST_TEST(!result.torn_tail);
+    BOOST_TEST((back == payloads));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(recovery_truncates_a_torn_tail) {
   wal_setup t(false, 5);
   const std::vector<std::string> records{"alpha", std::string(40000, 'b'), "gamma"};
