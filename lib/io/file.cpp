@@ -54,15 +54,17 @@ std::error_code file::truncate(std::uint64_t length) {
   return {};
 }
 
-std::error_code file::write_now(std::uint64_t offset, std::string_view data) {
+std::error_code file::write_now(std::uint64_t offset, std::span<const std::string_view> parts, bool sync) {
   io_op op;
-  op.kind = op_kind::write;
+  op.kind = sync ? op_kind::write_fdatasync : op_kind::write;
   op.fd = fd_;
   op.offset = offset;
   op.path = &path_;
-  op.iov.push_back(iovec{const_cast<char*>(data.data()), data.size()});
-  const long result = engine_.write_now(op);
-  if (result < 0) return fail("write", result);
+  for (const auto& part : parts) {
+    if (!part.empty()) op.iov.push_back(iovec{const_cast<char*>(part.data()), part.size()});
+  }
+  const long result = engine_.run_now(op);
+  if (result < 0) return fail(op_name(op.kind), result);
   return {};
 }
 

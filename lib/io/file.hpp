@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -47,10 +48,11 @@ class file {
   // Blocking metadata calls (background executor only).
   std::error_code size(std::uint64_t& out);
   std::error_code truncate(std::uint64_t length);
-  // Writes all of `data` at `offset` with pwritev on this thread (through
-  // the engine's fault injector): io_engine::write_now says when that beats
-  // the ring. Background executor only.
-  std::error_code write_now(std::uint64_t offset, std::string_view data);
+  // Writes every buffer, in order, at `offset` with pwritev on this thread
+  // (then fdatasync, with `sync`), through the engine's fault injector:
+  // io_engine::run_now says when that beats the ring. Background executor
+  // only.
+  std::error_code write_now(std::uint64_t offset, std::span<const std::string_view> parts, bool sync);
 
   // Reads `size` bytes at `offset` only if all of them are already in the
   // page cache: one preadv2(RWF_NOWAIT), which never waits for the disk, so

@@ -42,6 +42,7 @@ void io_op::advance(std::size_t n) noexcept {
   }
 }
 
+namespace {
 long write_fully(io_op& op, std::uint64_t& short_writes) noexcept {
   while (op.remaining() > 0) {
     const ssize_t n =
@@ -56,15 +57,40 @@ long write_fully(io_op& op, std::uint64_t& short_writes) noexcept {
   }
   return static_cast<long>(op.done_bytes);
 }
+}  // namespace
 
-long io_engine::write_now(io_op& op) {
+long execute_blocking(io_op& op, std::uint64_t& short_writes) noexcept {
+  switch (op.kind) {
+    case op_kind::read: {
+      ssize_t n;
+      do {
+        n = ::preadv(op.fd, op.iov.data(), static_cast<int>(op.iov.size()), static_cast<off_t>(op.offset));
+      } while (n < 0 && errno == EINTR);
+      return n < 0 ? -errno : n;
+    }
+    case op_kind::write:
+      return write_fully(op, short_writes);
+    case op_kind::fdatasync:
+      return ::fdatasync(op.fd) < 0 ? -errno : 0;
+    case op_kind::fsync:
+      return ::fsync(op.fd) < 0 ? -errno : 0;
+    case op_kind::write_fdatasync: {
+      const long written = write_fully(op, short_writes);
+      if (written < 0) return written;
+      return ::fdatasync(op.fd) < 0 ? -errno : written;
+    }
+  }
+  return -EINVAL;
+}
+
+long io_engine::run_now(io_op& op) {
   operations_.fetch_add(1, std::memory_order_relaxed);
   fault_injector* f = faults();
   if (f != nullptr) {
     if (const int error = f->before(op)) return -error;
   }
   std::uint64_t short_writes = 0;
-  const long result = write_fully(op, short_writes);
+  const long result = execute_blocking(op, short_writes);
   if (short_writes > 0) retries_.fetch_add(short_writes, std::memory_order_relaxed);
   if (f != nullptr) f->after(op, result);
   return result;

@@ -53,13 +53,13 @@ class io_engine {
   virtual const char* name() const noexcept = 0;  // "io_uring" or "threads"
   engine_stats stats() const noexcept;
 
-  // Runs a plain write (op.kind == write) on the calling thread with
-  // pwritev, through the same fault injector, and returns its result
-  // (bytes, or -errno). op.complete is not called. For appends that only
-  // reach the page cache: io_uring sends buffered ext4 writes to an io-wq
-  // worker, so the ring would add two thread hand-offs to a ~2 us copy
-  // (docs/io.md). Blocking: background threads only, never a caller's.
-  long write_now(io_op& op);
+  // Runs `op` on the calling thread with blocking system calls, through
+  // the same fault injector, and returns its result (bytes, or -errno);
+  // op.complete is not called. For the WAL's group loop: io_uring sends
+  // buffered ext4 writes and fdatasync to io-wq workers, so the ring adds
+  // four thread hand-offs to a group commit (docs/io.md). Blocking:
+  // background threads only, never a caller's.
+  long run_now(io_op& op);
 
   // Not owned; must outlive the engine's use of it. nullptr = no faults.
   void set_fault_injector(fault_injector* f) noexcept { faults_.store(f, std::memory_order_release); }

@@ -54,10 +54,10 @@ struct io_op {
   void advance(std::size_t n) noexcept;
 };
 
-// The blocking write loop shared by the thread-pool engine and
-// io_engine::write_now: pwritev until iov is empty (short writes resumed,
-// EINTR retried). Returns the bytes written or -errno; counts resumptions
-// in `short_writes`.
-long write_fully(io_op& op, std::uint64_t& short_writes) noexcept;
+// Runs an op with blocking system calls (preadv, pwritev, fdatasync, fsync)
+// on the calling thread: the thread-pool engine's worker, and
+// io_engine::run_now. Writes are finished (short writes resumed, EINTR
+// retried). Returns bytes or -errno; counts resumed writes in short_writes.
+long execute_blocking(io_op& op, std::uint64_t& short_writes) noexcept;
 
 }  // namespace strata::io

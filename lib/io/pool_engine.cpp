@@ -46,35 +46,11 @@ void pool_engine::work() {
   }
 }
 
-long pool_engine::write_all(io_op& op) {
+long pool_engine::execute(io_op& op) {
   std::uint64_t short_writes = 0;
-  const long result = write_fully(op, short_writes);
+  const long result = execute_blocking(op, short_writes);
   if (short_writes > 0) retries_.fetch_add(short_writes, std::memory_order_relaxed);
   return result;
-}
-
-long pool_engine::execute(io_op& op) {
-  switch (op.kind) {
-    case op_kind::read: {
-      ssize_t n;
-      do {
-        n = ::preadv(op.fd, op.iov.data(), static_cast<int>(op.iov.size()), static_cast<off_t>(op.offset));
-      } while (n < 0 && errno == EINTR);
-      return n < 0 ? -errno : n;
-    }
-    case op_kind::write:
-      return write_all(op);
-    case op_kind::fdatasync:
-      return ::fdatasync(op.fd) < 0 ? -errno : 0;
-    case op_kind::fsync:
-      return ::fsync(op.fd) < 0 ? -errno : 0;
-    case op_kind::write_fdatasync: {
-      const long written = write_all(op);
-      if (written < 0) return written;
-      return ::fdatasync(op.fd) < 0 ? -errno : written;
-    }
-  }
-  return -EINVAL;
 }
 
 }  // namespace strata::io

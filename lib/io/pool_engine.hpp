@@ -28,7 +28,6 @@ class pool_engine final : public io_engine {
  private:
   void work();
   long execute(io_op& op);
-  long write_all(io_op& op);
 
   std::mutex mu_;
   std::condition_variable ready_;

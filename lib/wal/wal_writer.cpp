@@ -162,10 +162,12 @@ asio::awaitable<void> wal_writer::run_groups(std::shared_ptr<wal_writer> w) {
       // Page cache only: a direct pwritev on this (background) thread. The
       // ring would hand a buffered ext4 write to an io-wq worker and back,
       // two wake-ups (~50 us here) around a copy of a few microseconds.
-      ec = w->file_->write_now(w->file_offset_, w->buffer_);
+      const std::string_view parts[] = {w->buffer_};
+      ec = w->file_->write_now(w->file_offset_, parts, false);
     } else if (!w->buffer_.empty()) {
-      // Synced: one write linked to its fdatasync. Past the zero-filled
-      // space, zeros follow the records in the same write (prezero_bytes).
+      // Synced: the write, then fdatasync, on this thread (as above: the
+      // ring would add four hand-offs). Past the zero-filled space, zeros
+      // follow the records in the same write (prezero_bytes).
       w->sync_seen_ = true;
       const std::uint64_t end = w->file_offset_ + w->buffer_.size();
       std::size_t zeros = 0;
@@ -174,11 +176,8 @@ asio::awaitable<void> wal_writer::run_groups(std::shared_ptr<wal_writer> w) {
         zeros = static_cast<std::size_t>(
             std::min({w->options_.prezero_bytes, max_prezero, w->options_.max_file_bytes - end}));
       }
-      const asio::const_buffer parts[] = {asio::buffer(w->buffer_), asio::buffer(zero_bytes(), zeros)};
-      auto [wec, n] = co_await io::async_write_at(*w->file_, w->file_offset_,
-                                                  std::span<const asio::const_buffer>(parts, zeros ? 2 : 1), sync,
-                                                  asio::as_tuple(asio::use_awaitable));
-      ec = wec;
+      const std::string_view parts[] = {w->buffer_, {zero_bytes(), zeros}};
+      ec = w->file_->write_now(w->file_offset_, parts, true);
       if (!ec && zeros) w->zeroed_until_ = end + zeros;
     } else if (sync && w->unsynced_) {
       auto [sec, n] = co_await io::async_sync(*w->file_, true, asio::as_tuple(asio::use_awaitable));

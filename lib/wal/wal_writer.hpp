@@ -3,11 +3,12 @@
 // Any number of writers (coroutines on one thread or many threads) call
 // async_append(payload, sync). Appends that arrive while a write is in
 // flight join the next group; one loop on the WAL's executor encodes a whole
-// group into one buffer and writes it at once: a group that asked for sync
-// goes to the io engine as one write linked to an fdatasync; any other group
-// is a plain pwritev on the loop's thread (it only reaches the page cache,
-// and the ring would add two thread hand-offs to it: docs/io.md). The
-// executor must therefore be a background one, never a caller's. Every member completes when its bytes are
+// group into one buffer and writes it with one pwritev on the loop's thread,
+// followed by an fdatasync if any member asked for sync. Not through
+// io_uring: on ext4 the ring hands buffered writes and fdatasync to io-wq
+// workers, so it would add four thread hand-offs to every group commit
+// (docs/io.md has the measurements). The executor must therefore be a
+// background one, never a caller's. Every member completes when its bytes are
 // where it asked: in the page cache, or on disk for sync. If the write or
 // the sync fails, every member of the group gets the error, and the writer
 // stays failed (its file may hold a partial group): later appends fail too.
