@@ -205,6 +205,38 @@ BOOST_DATA_TEST_CASE(fault_injection_fails_writes_and_syncs, boost::unit_test::d
   BOOST_TEST(f->last_error().find("fdatasync") != std::string::npos, f->last_error());
 }
 
+BOOST_DATA_TEST_CASE(write_now_writes_parts_in_order_through_the_fault_injector,
+                     boost::unit_test::data::make(engine_kinds), fallback) {
+  file_setup t(fallback);
+  const std::string a(3000, 'a'), b(5000, 'b');
+  const std::string_view parts[] = {a, {}, b};  // an empty part is skipped
+  BOOST_TEST(!t.f->write_now(10, parts, false));
+  std::string back(8010, '?');
+  const auto [ec, n] = io::async_read_at(*t.f, 0, asio::buffer(back), asio::use_future).get();
+  BOOST_TEST(!ec);
+  BOOST_TEST(n == 8010u);
+  BOOST_TEST((back == std::string(10, '\0') + a + b));
+  BOOST_TEST(t.engine->stats().operations == 2u);  // run_now counts as an operation
+
+  // Synced: durable as far as the injector's power cut is concerned.
+  BOOST_TEST(!t.f->write_now(8010, parts, true));
+  const std::string_view tail[] = {"volatile"};
+  BOOST_TEST(!t.f->write_now(16010, tail, false));
+  t.faults.simulate_crash();
+  std::uint64_t size = 0;
+  BOOST_REQUIRE(!t.f->size(size));
+  BOOST_TEST(size == 16010u);
+
+  t.faults.fail_writes(ENOSPC, 1);
+  BOOST_TEST((t.f->write_now(0, parts, false) == errc::no_space));
+  BOOST_TEST(t.f->last_error().find("write") != std::string::npos, t.f->last_error());
+  BOOST_TEST(t.f->last_error().find("data") != std::string::npos, t.f->last_error());
+  t.faults.fail_syncs(EIO, 1);
+  BOOST_TEST((t.f->write_now(0, parts, true) == errc::io_error));
+  BOOST_TEST(t.f->last_error().find("fdatasync") != std::string::npos, t.f->last_error());
+  BOOST_TEST(!t.f->write_now(0, parts, true));  // healed: the budget was one each
+}
+
 BOOST_AUTO_TEST_CASE(simulated_crash_drops_unsynced_bytes) {
   file_setup t;
   auto& f = t.f;
