@@ -1,6 +1,7 @@
 #include "db/db_impl.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -56,6 +57,21 @@ std::vector<memtable::batch_op> ops_of(const write_batch& batch) {
     ops.push_back({is_put ? value_type::value : value_type::deletion, key, value});
   });
   return ops;
+}
+
+// insert_batch for a batch's ops; small batches (most writes are one put)
+// decode onto the stack instead of a vector.
+std::error_code insert_batch_of(memtable& mem, sequence_number first, const write_batch& batch) {
+  constexpr std::uint32_t small = 8;
+  if (batch.count() > small) return mem.insert_batch(first, ops_of(batch));
+  std::array<memtable::batch_op, small> ops;
+  std::size_t n = 0;
+  batch.for_each([&](bool is_put, std::string_view key, std::string_view value) {
+    if (n < small) ops[n] = {is_put ? value_type::value : value_type::deletion, key, value};
+    ++n;
+  });
+  if (n > small) return mem.insert_batch(first, ops_of(batch));  // count() disagreed: let insert_batch judge
+  return mem.insert_batch(first, std::span<const memtable::batch_op>(ops.data(), n));
 }
 
 // Runs an awaitable to completion on the calling (background) thread: the
@@ -486,7 +502,7 @@ void db_impl::submit(const std::shared_ptr<pending_write>& w) {
 
 void db_impl::apply(const std::shared_ptr<pending_write>& w, std::error_code ec) {
   const std::uint32_t count = w->batch.count();
-  if (!ec) ec = w->state->mem->insert_batch(w->first, ops_of(w->batch));  // validated: only a bug fails here
+  if (!ec) ec = insert_batch_of(*w->state->mem, w->first, w->batch);  // validated: only a bug fails here
   woken failed;
   std::vector<parked_ack> ready;
   {

@@ -1,5 +1,7 @@
 #include "strata/write_batch.hpp"
 
+#include <algorithm>
+
 #include "util/coding.hpp"
 
 namespace strata {
@@ -7,6 +9,13 @@ namespace strata {
 namespace {
 constexpr char put_tag = 1;
 constexpr char erase_tag = 0;
+
+// One allocation per op at most (and none while capacity lasts): the
+// appends below would otherwise grow the string two or three times per put.
+void make_room(std::string& rep, std::size_t extra) {
+  const std::size_t needed = rep.size() + extra;
+  if (needed > rep.capacity()) rep.reserve(std::max(needed, rep.capacity() * 2));
+}
 }  // namespace
 
 void write_batch::clear() { rep_.assign(header_size, '\0'); }
@@ -16,6 +25,8 @@ std::uint64_t write_batch::sequence() const noexcept { return coding::decode_fix
 void write_batch::set_sequence(std::uint64_t seq) noexcept { coding::encode_fixed64(rep_.data(), seq); }
 
 void write_batch::put(std::string_view key, std::string_view value) {
+  make_room(rep_,
+            1 + coding::varint_length(key.size()) + key.size() + coding::varint_length(value.size()) + value.size());
   coding::encode_fixed32(rep_.data() + 8, count() + 1);
   rep_.push_back(put_tag);
   coding::put_length_prefixed(rep_, key);
@@ -23,6 +34,7 @@ void write_batch::put(std::string_view key, std::string_view value) {
 }
 
 void write_batch::erase(std::string_view key) {
+  make_room(rep_, 1 + coding::varint_length(key.size()) + key.size());
   coding::encode_fixed32(rep_.data() + 8, count() + 1);
   rep_.push_back(erase_tag);
   coding::put_length_prefixed(rep_, key);
