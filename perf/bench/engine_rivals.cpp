@@ -38,6 +38,38 @@ void check(const Status& s, std::string_view engine, std::string_view what) {
   if (!s.ok()) throw std::runtime_error(fmt::format("{}: {}: {}", engine, what, s.ToString()));
 }
 
+// The two rivals' iterators and properties have the same shape: one scan
+// and one state line serve both. Slice is the engine's own slice type.
+template <typename Slice, typename Iterator>
+scan_result scan_iterator(Iterator& it, std::string_view start, std::size_t count, std::string_view engine) {
+  scan_result r;
+  if (start.empty()) {
+    it.SeekToFirst();
+  } else {
+    it.Seek(Slice(start.data(), start.size()));
+  }
+  r.exact = it.Valid() && it.key() == Slice(start.data(), start.size());
+  for (; r.entries < count && it.Valid(); it.Next()) {
+    ++r.entries;
+    r.bytes += it.key().size() + it.value().size();
+    if (r.entries == count) break;
+  }
+  check(it.status(), engine, "scan");
+  return r;
+}
+
+// "<engine>: files per level n0 n1 ...", from "<engine>.num-files-at-level<N>".
+template <typename Db>
+std::string files_per_level(Db& db, std::string_view engine) {
+  std::string files = fmt::format("{}: files per level", engine);
+  for (int l = 0; l < 7; ++l) {
+    std::string n;
+    db.GetProperty(fmt::format("{}.num-files-at-level{}", engine, l), &n);
+    files += " " + n;
+  }
+  return files;
+}
+
 #ifdef STRATA_HAVE_LEVELDB
 class leveldb_engine final : public engine {
  public:
@@ -87,31 +119,10 @@ class leveldb_engine final : public engine {
     co_return true;
   }
   asio::awaitable<scan_result> scan(std::string_view start, std::size_t count) override {
-    scan_result r;
     std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
-    if (start.empty()) {
-      it->SeekToFirst();
-    } else {
-      it->Seek(slice(start));
-    }
-    r.exact = it->Valid() && it->key() == slice(start);
-    for (; r.entries < count && it->Valid(); it->Next()) {
-      ++r.entries;
-      r.bytes += it->key().size() + it->value().size();
-      if (r.entries == count) break;
-    }
-    check(it->status(), "leveldb", "scan");
-    co_return r;
+    co_return scan_iterator<leveldb::Slice>(*it, start, count, "leveldb");
   }
-  std::string state_line() override {
-    std::string files = "leveldb: files per level";
-    for (int l = 0; l < 7; ++l) {
-      std::string n;
-      db_->GetProperty(fmt::format("leveldb.num-files-at-level{}", l), &n);
-      files += " " + n;
-    }
-    return files;
-  }
+  std::string state_line() override { return files_per_level(*db_, "leveldb"); }
 
  private:
   static leveldb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }
@@ -172,31 +183,10 @@ class rocksdb_engine final : public engine {
     co_return true;
   }
   asio::awaitable<scan_result> scan(std::string_view start, std::size_t count) override {
-    scan_result r;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-    if (start.empty()) {
-      it->SeekToFirst();
-    } else {
-      it->Seek(slice(start));
-    }
-    r.exact = it->Valid() && it->key() == slice(start);
-    for (; r.entries < count && it->Valid(); it->Next()) {
-      ++r.entries;
-      r.bytes += it->key().size() + it->value().size();
-      if (r.entries == count) break;
-    }
-    check(it->status(), "rocksdb", "scan");
-    co_return r;
+    co_return scan_iterator<rocksdb::Slice>(*it, start, count, "rocksdb");
   }
-  std::string state_line() override {
-    std::string files = "rocksdb: files per level";
-    for (int l = 0; l < 7; ++l) {
-      std::string n;
-      db_->GetProperty(fmt::format("rocksdb.num-files-at-level{}", l), &n);
-      files += " " + n;
-    }
-    return files;
-  }
+  std::string state_line() override { return files_per_level(*db_, "rocksdb"); }
 
  private:
   static rocksdb::Slice slice(std::string_view s) { return {s.data(), s.size()}; }

@@ -64,6 +64,14 @@ struct worker {
         static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - start).count()));
     work.done.fetch_add(1, std::memory_order_relaxed);
   }
+  // Counts a point read; `found_bytes` (key + value) count only if it found.
+  void read_done(bool was_found, std::size_t found_bytes) {
+    ++reads;
+    if (was_found) {
+      ++found;
+      bytes += found_bytes;
+    }
+  }
 
   unsigned index;
   uniform_generator random;

@@ -90,11 +90,7 @@ worker_body read_body(const context& c) {
       const auto start = clock_type::now();
       const bool found = co_await c.e.get(key, value);
       w.finished(op_type::read, start);
-      ++w.reads;
-      if (found) {
-        ++w.found;
-        w.bytes += key.size() + value.size();
-      }
+      w.read_done(found, key.size() + value.size());
     }
   };
 }
@@ -183,11 +179,7 @@ worker_body ycsb_body(const context& c, ycsb_mix mix) {
         const std::string key = ycsb_key(chosen);
         const bool found = co_await c.e.get(key, value);
         w.finished(op_type::read, start);
-        ++w.reads;
-        if (found) {
-          ++w.found;
-          w.bytes += key.size() + value.size();
-        }
+        w.read_done(found, key.size() + value.size());
       } else if (u < mix.read + mix.update) {
         const std::string key = ycsb_key(chosen);
         const std::string_view v = c.values.next(value_size, w.value_position);
@@ -211,8 +203,7 @@ worker_body ycsb_body(const context& c, ycsb_mix mix) {
       } else {
         const std::string key = ycsb_key(chosen);
         const bool found = co_await c.e.get(key, value);
-        ++w.reads;
-        w.found += found;
+        w.read_done(found, 0);  // the record's bytes count once, with the write below
         const std::string_view v = c.values.next(value_size, w.value_position);
         co_await c.e.put(key, v, c.flags.sync);
         w.finished(op_type::read_modify_write, start);
