@@ -50,12 +50,15 @@ bool has_db_files(const std::string& dir) {
   return false;
 }
 
+memtable::batch_op op_of(bool is_put, std::string_view key, std::string_view value) {
+  return {is_put ? value_type::value : value_type::deletion, key, value};
+}
+
 std::vector<memtable::batch_op> ops_of(const write_batch& batch) {
   std::vector<memtable::batch_op> ops;
   ops.reserve(batch.count());
-  batch.for_each([&](bool is_put, std::string_view key, std::string_view value) {
-    ops.push_back({is_put ? value_type::value : value_type::deletion, key, value});
-  });
+  batch.for_each(
+      [&](bool is_put, std::string_view key, std::string_view value) { ops.push_back(op_of(is_put, key, value)); });
   return ops;
 }
 
@@ -67,7 +70,7 @@ std::error_code insert_batch_of(memtable& mem, sequence_number first, const writ
   std::array<memtable::batch_op, small> ops;
   std::size_t n = 0;
   batch.for_each([&](bool is_put, std::string_view key, std::string_view value) {
-    if (n < small) ops[n] = {is_put ? value_type::value : value_type::deletion, key, value};
+    if (n < small) ops[n] = op_of(is_put, key, value);
     ++n;
   });
   if (n > small) return mem.insert_batch(first, ops_of(batch));  // count() disagreed: let insert_batch judge

@@ -43,7 +43,8 @@ void io_op::advance(std::size_t n) noexcept {
 }
 
 namespace {
-long write_fully(io_op& op, std::uint64_t& short_writes) noexcept {
+// pwritev until iov is empty; counts each resumed short write in `retries`.
+long write_fully(io_op& op, std::atomic<std::uint64_t>& retries) noexcept {
   while (op.remaining() > 0) {
     const ssize_t n =
         ::pwritev(op.fd, op.iov.data(), static_cast<int>(op.iov.size()), static_cast<off_t>(op.offset + op.done_bytes));
@@ -52,14 +53,14 @@ long write_fully(io_op& op, std::uint64_t& short_writes) noexcept {
       return -errno;
     }
     if (n == 0) return -EIO;  // no progress: never spin
-    if (static_cast<std::size_t>(n) < op.remaining()) ++short_writes;
+    if (static_cast<std::size_t>(n) < op.remaining()) retries.fetch_add(1, std::memory_order_relaxed);
     op.advance(static_cast<std::size_t>(n));
   }
   return static_cast<long>(op.done_bytes);
 }
 }  // namespace
 
-long execute_blocking(io_op& op, std::uint64_t& short_writes) noexcept {
+long io_engine::execute_blocking(io_op& op) noexcept {
   switch (op.kind) {
     case op_kind::read: {
       ssize_t n;
@@ -69,13 +70,13 @@ long execute_blocking(io_op& op, std::uint64_t& short_writes) noexcept {
       return n < 0 ? -errno : n;
     }
     case op_kind::write:
-      return write_fully(op, short_writes);
+      return write_fully(op, retries_);
     case op_kind::fdatasync:
       return ::fdatasync(op.fd) < 0 ? -errno : 0;
     case op_kind::fsync:
       return ::fsync(op.fd) < 0 ? -errno : 0;
     case op_kind::write_fdatasync: {
-      const long written = write_fully(op, short_writes);
+      const long written = write_fully(op, retries_);
       if (written < 0) return written;
       return ::fdatasync(op.fd) < 0 ? -errno : written;
     }
@@ -89,9 +90,7 @@ long io_engine::run_now(io_op& op) {
   if (f != nullptr) {
     if (const int error = f->before(op)) return -error;
   }
-  std::uint64_t short_writes = 0;
-  const long result = execute_blocking(op, short_writes);
-  if (short_writes > 0) retries_.fetch_add(short_writes, std::memory_order_relaxed);
+  const long result = execute_blocking(op);
   if (f != nullptr) f->after(op, result);
   return result;
 }

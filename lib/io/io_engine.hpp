@@ -75,6 +75,11 @@ class io_engine {
 
   // Shared finishing step for both engines: report to the injector, then complete.
   void finish(io_op* op, long result);
+  // Runs an op with blocking system calls (preadv, pwritev, fdatasync,
+  // fsync) on the calling thread: the thread-pool engine's workers, and
+  // run_now. Writes are finished (short writes resumed and counted in
+  // retries_, EINTR retried). Returns bytes or -errno.
+  long execute_blocking(io_op& op) noexcept;
 
  private:
   std::atomic<fault_injector*> faults_{nullptr};

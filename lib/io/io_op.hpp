@@ -54,10 +54,4 @@ struct io_op {
   void advance(std::size_t n) noexcept;
 };
 
-// Runs an op with blocking system calls (preadv, pwritev, fdatasync, fsync)
-// on the calling thread: the thread-pool engine's worker, and
-// io_engine::run_now. Writes are finished (short writes resumed, EINTR
-// retried). Returns bytes or -errno; counts resumed writes in short_writes.
-long execute_blocking(io_op& op, std::uint64_t& short_writes) noexcept;
-
 }  // namespace strata::io

@@ -42,15 +42,8 @@ void pool_engine::work() {
       queue_.pop_front();
     }
     submissions_.fetch_add(1, std::memory_order_relaxed);
-    finish(op, execute(*op));
+    finish(op, execute_blocking(*op));
   }
-}
-
-long pool_engine::execute(io_op& op) {
-  std::uint64_t short_writes = 0;
-  const long result = execute_blocking(op, short_writes);
-  if (short_writes > 0) retries_.fetch_add(short_writes, std::memory_order_relaxed);
-  return result;
 }
 
 }  // namespace strata::io

@@ -27,7 +27,6 @@ class pool_engine final : public io_engine {
 
  private:
   void work();
-  long execute(io_op& op);
 
   std::mutex mu_;
   std::condition_variable ready_;

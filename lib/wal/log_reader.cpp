@@ -70,7 +70,7 @@ log_reader::fragment_status log_reader::read_fragment(fragment_type& type, std::
     offset = pos_;
     if (pos_ >= data_.size()) return fragment_status::eof;
     if (data_.size() - pos_ < header_size) {
-      if (data_.find_first_not_of('\0', pos_) == std::string_view::npos) return fragment_status::eof;  // zero tail
+      if (zero_tail()) return fragment_status::eof;
       why = "truncated fragment header";
       return fragment_status::bad;
     }
@@ -79,11 +79,7 @@ log_reader::fragment_status log_reader::read_fragment(fragment_type& type, std::
     const std::uint16_t length = coding::decode_fixed16(h + 4);
     const auto raw_type = static_cast<std::uint8_t>(h[6]);
     if (raw_type == 0 && length == 0 && expected == 0) {
-      // Zeros from here to the end of the file: space the writer zero-filled
-      // ahead of its appends (wal_writer's prezero), or that the file grew
-      // by and no data reached. Either way nothing was written here: the
-      // log ends. Zeros with data after them are damage.
-      if (data_.find_first_not_of('\0', pos_) == std::string_view::npos) return fragment_status::eof;
+      if (zero_tail()) return fragment_status::eof;  // zeros with data after them are damage
       why = "zero-filled space";
       return fragment_status::bad;
     }

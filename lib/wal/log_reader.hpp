@@ -48,6 +48,10 @@ class log_reader {
  private:
   enum class fragment_status { ok, eof, bad };
   fragment_status read_fragment(fragment_type& type, std::string_view& data, std::uint64_t& offset, const char*& why);
+  // Nothing but zero bytes from pos_ to the end: a zero tail, the end of the
+  // log (space the writer zero-filled ahead of its appends, or that the file
+  // grew by and no data reached).
+  bool zero_tail() const noexcept { return data_.find_first_not_of('\0', pos_) == std::string_view::npos; }
   // Validates a fragment header + data at `offset` without consuming it.
   bool intact_fragment_at(std::uint64_t offset);
   // First offset >= from holding an intact fragment; 0 if there is none.

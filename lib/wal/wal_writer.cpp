@@ -119,7 +119,6 @@ asio::awaitable<std::error_code> wal_writer::rotate() {
   if (auto ec = co_await asio::co_spawn(executor_, open_next_file(), asio::use_awaitable)) co_return ec;
   file_offset_ = 0;
   unsynced_ = false;
-  sync_seen_ = false;
   zeroed_until_ = 0;
   encoder_.reset(0);
   co_return std::error_code{};
@@ -168,7 +167,6 @@ asio::awaitable<void> wal_writer::run_groups(std::shared_ptr<wal_writer> w) {
       // Synced: the write, then fdatasync, on this thread (as above: the
       // ring would add four hand-offs). Past the zero-filled space, zeros
       // follow the records in the same write (prezero_bytes).
-      w->sync_seen_ = true;
       const std::uint64_t end = w->file_offset_ + w->buffer_.size();
       std::size_t zeros = 0;
       if (end > w->zeroed_until_ && w->options_.prezero_bytes > 0 && end < w->options_.max_file_bytes &&

@@ -181,9 +181,8 @@ class wal_writer : public std::enable_shared_from_this<wal_writer> {
   writer_stats stats_;
   std::unique_ptr<io::file> file_;
   std::uint64_t number_ = 0;
-  std::uint64_t file_offset_ = 0;  // only the group loop touches these four
+  std::uint64_t file_offset_ = 0;  // only the group loop touches these three
   bool unsynced_ = false;
-  bool sync_seen_ = false;          // in this file
   std::uint64_t zeroed_until_ = 0;  // bytes [file_offset_, zeroed_until_) are zeros on disk
   log_encoder encoder_;
   std::string buffer_;
