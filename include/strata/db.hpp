@@ -215,6 +215,12 @@ struct db_stats {
   double put_p50_us = 0, put_p99_us = 0, put_p999_us = 0;
   double get_p50_us = 0, get_p99_us = 0, get_p999_us = 0;
   std::uint64_t recovered_records = 0;  // WAL records replayed at open
+  // Live keys, estimated without reading (RocksDB's estimate-num-keys):
+  // entries of the memtables and live tables, less twice the tables'
+  // tombstones (each hides one older entry). A key overwritten before its
+  // versions meet in a compaction counts once per version, so this is
+  // high after overwrites and exact after a full compact().
+  std::uint64_t estimated_keys = 0;
 };
 
 // One `name=value` line per field, for logs and tools.

@@ -140,6 +140,7 @@ std::string to_string(const db_stats& s) {
   micros("wal_mean_group_size", s.wal_mean_group_size);
   line("last_sequence", s.last_sequence);
   line("memtable_entries", s.memtable_entries);
+  line("estimated_keys", s.estimated_keys);
   line("memtable_bytes", s.memtable_bytes);
   line("immutable_memtables", s.immutable_memtables);
   line("flushes", s.flushes);
@@ -1423,6 +1424,20 @@ db_stats db_impl::stats() const {
   if (active_) {
     s.memtable_entries = active_->mem->size();
     s.memtable_bytes = active_->mem->memory_usage();
+  }
+  {
+    std::uint64_t entries = 0, deletions = 0;
+    for (const auto& level : version->levels) {
+      for (const auto& f : level) {
+        const auto t = tables_.find(f.number);
+        if (t == tables_.end() || !t->second || !t->second->reader) continue;  // being opened: its memtable counts
+        entries += t->second->reader->properties().entries;
+        deletions += t->second->reader->properties().deletions;
+      }
+    }
+    if (active_) entries += active_->mem->size();
+    for (const auto& m : sealed_) entries += m->mem->size();
+    s.estimated_keys = entries > 2 * deletions ? entries - 2 * deletions : 0;
   }
   // Every WAL of this open: retired ones, sealed ones, the active one.
   wal::writer_stats w = retired_wal_stats_;
