@@ -27,6 +27,19 @@ bool is_space(char c) { return c == ' ' || c == '\t'; }
 
 }  // namespace
 
+// Whether the header line at `start` is longer than a header may be. The
+// same answer whether or not its end has arrived (`end`: its '\r', or
+// npos), so that how the bytes were split into reads never changes the
+// outcome: what is known of the line is all of it before its first '\r'.
+bool request_parser::header_too_long(std::string_view input, std::size_t start, std::size_t end) const {
+  std::size_t known = end;
+  if (known == std::string_view::npos) {
+    known = input.find('\r', start);
+    if (known == std::string_view::npos) known = input.size();
+  }
+  return known - start > limits_.max_inline_bytes;
+}
+
 parse_status request_parser::fail(std::string message) {
   message_ = std::move(message);
   return parse_status::error;
@@ -49,10 +62,8 @@ parse_status request_parser::parse(std::string_view input) {
 parse_status request_parser::parse_array(std::string_view input) {
   if (expected_ < 0) {
     const std::size_t end = line_end(input, 1);
-    if (end == std::string_view::npos) {
-      if (input.size() > limits_.max_inline_bytes) return fail("Protocol error: too big mbulk count string");
-      return parse_status::need_more;
-    }
+    if (header_too_long(input, 0, end)) return fail("Protocol error: too big mbulk count string");
+    if (end == std::string_view::npos) return parse_status::need_more;
     if (input[end + 1] != '\n') return fail("Protocol error: expected '\\n' after the array length");
     std::int64_t count = 0;
     if (!parse_number(input.substr(1, end - 1), count) || count > static_cast<std::int64_t>(limits_.max_arguments))
@@ -70,10 +81,8 @@ parse_status request_parser::parse_array(std::string_view input) {
     if (input[position_] != '$')
       return fail(std::string("Protocol error: expected '$', got '") + input[position_] + "'");
     const std::size_t end = line_end(input, position_ + 1);
-    if (end == std::string_view::npos) {
-      if (input.size() - position_ > limits_.max_inline_bytes) return fail("Protocol error: too big bulk count string");
-      return parse_status::need_more;
-    }
+    if (header_too_long(input, position_, end)) return fail("Protocol error: too big bulk count string");
+    if (end == std::string_view::npos) return parse_status::need_more;
     if (input[end + 1] != '\n') return fail("Protocol error: expected '\\n' after the bulk length");
     std::int64_t length = 0;
     if (!parse_number(input.substr(position_ + 1, end - position_ - 1), length) || length < 0 ||

@@ -67,6 +67,7 @@ class request_parser {
   parse_status parse_array(std::string_view input);
   parse_status parse_inline(std::string_view input);
   parse_status fail(std::string message);
+  bool header_too_long(std::string_view input, std::size_t start, std::size_t end) const;
   void finish(std::string_view input, std::size_t end);
 
   parser_limits limits_;
