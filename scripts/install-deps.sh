@@ -11,8 +11,10 @@ required=(meson ninja-build g++ pkg-config
 # In-run rivals for the benchmarks (meson feature `comparators`).
 comparators=(libtbb-dev libleveldb-dev librocksdb-dev)
 # Sanitizer runtimes and the fuzzing toolchain (clang's libFuzzer); gnuplot
-# for scripts/plot-bench.py.
-extras=(clang libclang-rt-14-dev gnuplot-nox)
+# for scripts/plot-bench.py; the clients and proxy the RESP server's tests
+# drive (redis-cli, redis-benchmark, nutcracker) and the redis-server its
+# benchmark compares with (perf/resp_bench.sh starts its own on loopback).
+extras=(clang libclang-rt-14-dev gnuplot-nox redis-tools redis-server nutcracker)
 
 want=("${required[@]}")
 case "${1:-all}" in

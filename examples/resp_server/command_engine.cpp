@@ -20,12 +20,6 @@ namespace {
 
 constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x >= 'a' && x <= 'z' ? x - 32 : x) == (y >= 'a' && y <= 'z' ? y - 32 : y);
-         });
-}
-
 bool key_fits(std::string_view key) noexcept { return key.size() <= db::max_key_bytes; }
 bool value_fits(std::string_view value) noexcept { return value.size() <= db::max_value_bytes; }
 
@@ -61,6 +55,12 @@ bool parse_int64(std::string_view text, std::int64_t& out) {
 }
 
 }  // namespace
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return (x >= 'a' && x <= 'z' ? x - 32 : x) == (y >= 'a' && y <= 'z' ? y - 32 : y);
+         });
+}
 
 std::string upper_case(std::string_view name) {
   std::string upper(name);

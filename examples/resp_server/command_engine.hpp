@@ -114,5 +114,7 @@ class command_engine {
 
 // "set" -> "SET": command names are case-insensitive.
 std::string upper_case(std::string_view name);
+// Whether a equals b ignoring ASCII case, without allocating (the per-command test).
+bool iequals(std::string_view a, std::string_view b) noexcept;
 
 }  // namespace strata::resp

@@ -7,11 +7,10 @@
 // Stateless free functions: safe anywhere.
 #pragma once
 
+#include <charconv>
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include <fmt/format.h>
 
 namespace strata::resp {
 
@@ -30,16 +29,27 @@ inline void error(std::string& out, std::string_view message) {
   out += "\r\n";
 }
 
-inline void integer(std::string& out, std::int64_t n) { fmt::format_to(std::back_inserter(out), ":{}\r\n", n); }
+// "<type><n>\r\n": the header of integers, bulk strings and arrays. By hand
+// rather than with fmt: it is on every reply's path.
+inline void header(std::string& out, char type, std::int64_t n) {
+  char text[24];
+  text[0] = type;
+  const auto end = std::to_chars(text + 1, text + sizeof text - 2, n).ptr;
+  end[0] = '\r';
+  end[1] = '\n';
+  out.append(text, static_cast<std::size_t>(end + 2 - text));
+}
+
+inline void integer(std::string& out, std::int64_t n) { header(out, ':', n); }
 
 inline void bulk(std::string& out, std::string_view s) {
-  fmt::format_to(std::back_inserter(out), "${}\r\n", s.size());
+  header(out, '$', static_cast<std::int64_t>(s.size()));
   out += s;
   out += "\r\n";
 }
 
 inline void null_bulk(std::string& out) { out += "$-1\r\n"; }
 
-inline void array_header(std::string& out, std::size_t n) { fmt::format_to(std::back_inserter(out), "*{}\r\n", n); }
+inline void array_header(std::string& out, std::size_t n) { header(out, '*', static_cast<std::int64_t>(n)); }
 
 }  // namespace strata::resp

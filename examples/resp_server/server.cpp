@@ -38,8 +38,6 @@ constexpr std::size_t read_chunk = 64u << 10;
 // huge read cannot make the reply buffer grow without bound.
 constexpr std::size_t max_pipeline = 1024;
 
-bool is_named(std::string_view arg, std::string_view upper) { return upper_case(arg) == upper; }
-
 class connection;
 
 // What every connection shares. Owns nothing a connection needs after
@@ -107,10 +105,10 @@ class connection : public std::enable_shared_from_this<connection> {
   // Runs every whole command buffered; false when the connection must close.
   asio::awaitable<bool> serve_buffered() {
     for (;;) {
-      commands_.clear();
+      parsed_ = 0;
       std::size_t pos = start_;
       bool protocol_error = false;
-      while (commands_.size() < max_pipeline) {
+      while (parsed_ < max_pipeline) {
         const auto status = parser_.parse(std::string_view(in_.data() + pos, used_ - pos));
         if (status == parse_status::need_more) break;
         if (status == parse_status::error) {
@@ -118,7 +116,10 @@ class connection : public std::enable_shared_from_this<connection> {
           break;
         }
         pos += parser_.consumed();
-        if (!parser_.arguments().empty()) commands_.push_back(parser_.arguments());
+        if (parser_.arguments().empty()) continue;
+        // Into a vector kept from earlier pipelines: no allocation per command.
+        if (parsed_ == commands_.size()) commands_.emplace_back();
+        commands_[parsed_++].assign(parser_.arguments().begin(), parser_.arguments().end());
       }
       const bool keep_open = co_await run_commands();
       start_ = pos;
@@ -132,20 +133,21 @@ class connection : public std::enable_shared_from_this<connection> {
         if (ec) co_return false;
       }
       if (!keep_open || protocol_error) co_return false;
-      if (commands_.size() < max_pipeline) co_return true;  // all whole commands done: read more
+      if (parsed_ < max_pipeline) co_return true;  // all whole commands done: read more
     }
   }
 
   // The engine runs spans of commands; AUTH and QUIT (and anything before
   // AUTH, when a password is set) are the connection's own.
   asio::awaitable<bool> run_commands() {
+    const std::span<const command> commands(commands_.data(), parsed_);
     std::size_t from = 0;
-    for (std::size_t i = 0; i < commands_.size(); ++i) {
-      const command& c = commands_[i];
-      const bool quit = is_named(c[0], "QUIT");
-      const bool auth = is_named(c[0], "AUTH");
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+      const command& c = commands[i];
+      const bool quit = iequals(c[0], "QUIT");
+      const bool auth = iequals(c[0], "AUTH");
       if (!quit && !auth && authenticated_) continue;
-      if (i > from) co_await shared_.engine.execute(std::span(commands_).subspan(from, i - from), out_);
+      if (i > from) co_await shared_.engine.execute(commands.subspan(from, i - from), out_);
       from = i + 1;
       if (quit) {
         ok(out_);
@@ -157,7 +159,7 @@ class connection : public std::enable_shared_from_this<connection> {
         error(out_, "NOAUTH Authentication required.");
       }
     }
-    if (commands_.size() > from) co_await shared_.engine.execute(std::span(commands_).subspan(from), out_);
+    if (commands.size() > from) co_await shared_.engine.execute(commands.subspan(from), out_);
     co_return true;
   }
 
@@ -199,7 +201,8 @@ class connection : public std::enable_shared_from_this<connection> {
   std::chrono::steady_clock::time_point last_activity_ = std::chrono::steady_clock::now();
   std::string in_;
   std::size_t start_ = 0, used_ = 0;  // in_[start_, used_) is received and not yet parsed
-  std::vector<command> commands_;
+  std::vector<command> commands_;     // [0, parsed_) is the pipeline being served
+  std::size_t parsed_ = 0;
   std::string out_;
 };
 

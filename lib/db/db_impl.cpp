@@ -1152,14 +1152,23 @@ std::shared_ptr<const db_impl::table_set> db_impl::current_tables() const {
 }
 
 db_impl::read_view db_impl::view_for(std::string_view key, sequence_number snapshot) const {
+  read_view v = current_view(snapshot);
+  choose_tables(v, key);
+  return v;
+}
+
+db_impl::read_view db_impl::current_view(sequence_number snapshot) const {
   read_view v;
   v.snapshot = snapshot;
-  {
-    std::lock_guard lock(mu_);
-    v.mems.push_back(active_);
-    for (auto it = sealed_.rbegin(); it != sealed_.rend(); ++it) v.mems.push_back(*it);
-    v.set = current_tables();
-  }
+  std::lock_guard lock(mu_);
+  v.mems.push_back(active_);
+  for (auto it = sealed_.rbegin(); it != sealed_.rend(); ++it) v.mems.push_back(*it);
+  v.set = current_tables();
+  return v;
+}
+
+void db_impl::choose_tables(read_view& v, std::string_view key) const {
+  v.tables.clear();
   const auto& levels = v.set->version->levels;
   for (const auto& t : v.set->levels[0]) {  // newest first
     if (t) v.tables.push_back(t.get());
@@ -1174,7 +1183,6 @@ db_impl::read_view db_impl::view_for(std::string_view key, sequence_number snaps
     if (at == files.end() || key < sst::user_key_of(at->smallest)) continue;
     if (const auto& t = v.set->levels[level][static_cast<std::size_t>(at - files.begin())]) v.tables.push_back(t.get());
   }
-  return v;
 }
 
 bool db_impl::search_without_reads(const read_view& v, std::string_view key, lookup_result& out,
@@ -1273,12 +1281,15 @@ void db_impl::get_many(std::vector<std::string> keys, read_options ro, get_many_
   };
   std::vector<std::optional<std::string>> values(keys.size());
   std::vector<pending> reads;
+  // One view for every key (mu_ taken once); a key that needs a table read
+  // takes a copy of it along.
+  read_view view = current_view(seq);
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    auto view = view_for(keys[i], seq);
+    choose_tables(view, keys[i]);
     lookup_result r;
     std::size_t from = 0;
     if (!search_without_reads(view, keys[i], r, from)) {
-      reads.push_back({i, std::move(view), from});
+      reads.push_back({i, view, from});
       continue;
     }
     if (r.error) {

@@ -165,6 +165,11 @@ class db_impl {
   void record_latency(histogram& h, clock::time_point start);
   sequence_number read_sequence(const read_options& ro) const;
   read_view view_for(std::string_view key, sequence_number snapshot) const;
+  // view_for in two halves, so that a get_many takes mu_ once for all its
+  // keys: the memtables and tables now (mu_ taken), then the tables that
+  // may hold `key` (replacing v.tables; no lock).
+  read_view current_view(sequence_number snapshot) const;
+  void choose_tables(read_view& v, std::string_view key) const;
   struct pending_write;
   struct flush_waiter {
     std::shared_ptr<mem_state> until;  // complete once this one is flushed
