@@ -162,10 +162,8 @@ asio::awaitable<void> command_engine::get_run(std::span<const command> run, std:
   for (std::size_t i = 0; i < run.size(); ++i) {
     if (ec) {
       store_error(out, ec);
-    } else if (values[i]) {
-      bulk(out, *values[i]);
     } else {
-      null_bulk(out);
+      optional_bulk(out, values[i]);
     }
   }
 }
@@ -199,10 +197,8 @@ asio::awaitable<void> command_engine::get(const command& c, std::string& out) {
   auto [ec, value] = co_await db_->get(c[1], ro, as_tuple_awaitable);
   if (ec) {
     store_error(out, ec);
-  } else if (value) {
-    bulk(out, *value);
   } else {
-    null_bulk(out);
+    optional_bulk(out, value);
   }
 }
 
@@ -259,11 +255,7 @@ asio::awaitable<void> command_engine::set(const command& c, std::string& out) {
     }
   }
   if (want_old) {
-    if (old) {
-      bulk(out, *old);
-    } else {
-      null_bulk(out);
-    }
+    optional_bulk(out, old);
   } else if (write) {
     ok(out);
   } else {
@@ -284,13 +276,7 @@ asio::awaitable<void> command_engine::mget(const command& c, std::string& out) {
     co_return;
   }
   array_header(out, values.size());
-  for (const auto& v : values) {
-    if (v) {
-      bulk(out, *v);
-    } else {
-      null_bulk(out);
-    }
-  }
+  for (const auto& v : values) optional_bulk(out, v);
 }
 
 asio::awaitable<void> command_engine::mset(const command& c, std::string& out) {

@@ -9,6 +9,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -49,6 +50,15 @@ inline void bulk(std::string& out, std::string_view s) {
 }
 
 inline void null_bulk(std::string& out) { out += "$-1\r\n"; }
+
+// A value that may be absent (a GET's answer): bulk string or null.
+inline void optional_bulk(std::string& out, const std::optional<std::string>& value) {
+  if (value) {
+    bulk(out, *value);
+  } else {
+    null_bulk(out);
+  }
+}
 
 inline void array_header(std::string& out, std::size_t n) { header(out, '*', static_cast<std::int64_t>(n)); }
 
