@@ -22,7 +22,7 @@
 #include "compaction/level_iterator.hpp"
 #include "compaction/subcompaction.hpp"
 #include "db/file_names.hpp"
-#include "db/posix_sync.hpp"
+#include "io/fs.hpp"
 #include "sst/internal_key.hpp"
 #include "sst/table_writer.hpp"
 #include "wal/wal_recovery.hpp"
@@ -224,7 +224,7 @@ db_impl::db_impl(std::string path, options opts)
                .choice = opts.compaction_round_robin ? compaction::file_choice::round_robin
                                                      : compaction::file_choice::min_overlapping_ratio,
                .expanded_compaction_limit = 25 * std::max<std::uint64_t>(1, opts.target_file_bytes)}) {
-  if (auto* faults = test_fault_injector.load(std::memory_order_acquire)) engine_->set_fault_injector(faults);
+  if (auto* faults = io::process_fault_injector()) engine_->set_fault_injector(faults);
 }
 
 db_impl::~db_impl() {
@@ -278,6 +278,8 @@ std::error_code db_impl::recover_locked_directory(std::string& message) {
       message = fmt::format("create directory {}: {}", path_, fs_ec.message());
       return io::errno_to_error(fs_ec.value());
     }
+    // The new directory's own name is durable before anything in it is.
+    if (auto ec = io::sync_dir(io::parent_dir(path_), message)) return ec;
   }
   if (auto ec = lock_.acquire(path_, message)) return ec;
   auto ec = versions_.recover(message);
@@ -349,9 +351,9 @@ std::error_code db_impl::recover_locked_directory(std::string& message) {
     // replay_options) and must never be replayed later, after the tear has
     // been truncated away: delete them, durably, before anything else.
     for (std::size_t i = live.size() - replayed.ignored_logs; i < live.size(); ++i)
-      std::filesystem::remove(wal::log_file_name(path_, live[i]), fs_ec);
+      io::remove_file(wal::log_file_name(path_, live[i]));
     live.resize(live.size() - replayed.ignored_logs);
-    if ((ec = db_internal::sync_dir(path_, message))) return ec;
+    if ((ec = io::sync_dir(path_, message))) return ec;
   }
   recovered_records_ = replayed.records;
   versions_.set_last_sequence(last);
@@ -395,7 +397,7 @@ std::error_code db_impl::recover_locked_directory(std::string& message) {
     const bool obsolete = (kind == db_internal::file_kind::table && live_tables.count(number) == 0) ||
                           kind == db_internal::file_kind::temp ||
                           (kind == db_internal::file_kind::log && number < versions_.log_number());
-    if (obsolete) std::filesystem::remove(entry.path(), fs_ec);
+    if (obsolete) io::remove_file(entry.path().string());
   }
   refresh_level0_locked();
   maybe_schedule_flush_locked();
@@ -720,7 +722,7 @@ void db_impl::run_flush() {
       if (ec)
         message = fmt::format("writing {}: {}", name, file->last_error().empty() ? ec.message() : file->last_error());
       if (!ec && (ec = file->size(meta.size))) message = file->last_error();
-      if (!ec) ec = db_internal::sync_dir(path_, message);  // the new name is durable before the MANIFEST names it
+      if (!ec) ec = io::sync_dir(path_, message);  // the new name is durable before the MANIFEST names it
     }
     if (!ec) ec = open_table_file(meta.number, table, message);
   }
@@ -775,7 +777,7 @@ void db_impl::after_flush(std::error_code ec, std::string message, std::shared_p
   if (obsolete_below != 0 && options_.wal) {
     std::error_code lec;
     for (const auto n : wal::list_logs(path_, lec)) {
-      if (n < obsolete_below) std::filesystem::remove(wal::log_file_name(path_, n), lec);
+      if (n < obsolete_below) io::remove_file(wal::log_file_name(path_, n));
     }
   }
   for (auto& w : done) w.handler.complete(to_boost(ec));
@@ -930,7 +932,7 @@ void db_impl::run_compaction(compaction::compaction_plan plan, bool manual) {
       ec = run_subcompactions(plan, parts, new_output, result, message);
     }
     if (!ec)
-      ec = db_internal::sync_dir(path_, message);  // the outputs' names are durable before the MANIFEST names them
+      ec = io::sync_dir(path_, message);  // the outputs' names are durable before the MANIFEST names them
     // Outputs are opened and readable before the edit makes inputs go away.
     std::vector<std::pair<std::uint64_t, std::shared_ptr<open_table>>> opened;
     for (const auto& out : result.outputs) {
@@ -954,8 +956,7 @@ void db_impl::run_compaction(compaction::compaction_plan plan, bool manual) {
   }
   if (ec) {
     // Nothing changed in the version: the outputs are garbage.
-    std::error_code rec;
-    for (const auto n : created) std::filesystem::remove(db_internal::table_file_name(path_, n), rec);
+    for (const auto n : created) io::remove_file(db_internal::table_file_name(path_, n));
     {
       std::lock_guard lock(mu_);
       for (const auto n : created) tables_.erase(n);
@@ -1065,8 +1066,7 @@ void db_impl::after_compaction(const compaction::compaction_plan& plan, bool man
     maybe_schedule_compaction_locked();
     finish_close_if_idle_locked();
   }
-  std::error_code rec;
-  for (const auto n : unlink) std::filesystem::remove(db_internal::table_file_name(path_, n), rec);
+  for (const auto n : unlink) io::remove_file(db_internal::table_file_name(path_, n));
   for (auto& h : manual_done) h.complete(to_boost(ec));
   for (auto& f : wake) f();
 }

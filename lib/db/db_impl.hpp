@@ -78,10 +78,6 @@ class db_impl {
   using get_handler = detail::posted_handler<boost::system::error_code, std::optional<std::string>>;
   using get_many_handler = detail::posted_handler<boost::system::error_code, std::vector<std::optional<std::string>>>;
 
-  // Test hook (tests/unit/fault_injection.hpp): installed on the io engine
-  // of every db opened while it is set. Never set outside tests.
-  static inline std::atomic<io::fault_injector*> test_fault_injector{nullptr};
-
   db_impl(std::string path, options opts);
   ~db_impl();
 

@@ -10,8 +10,8 @@
 #include <fmt/format.h>
 
 #include "db/file_names.hpp"
-#include "db/posix_sync.hpp"
 #include "io/file.hpp"
+#include "io/fs.hpp"
 #include "strata/error.hpp"
 #include "wal/log_reader.hpp"
 #include "wal/wal_recovery.hpp"
@@ -30,19 +30,19 @@ std::error_code os_error(int e, std::string_view what, std::string_view path, st
 std::error_code set_current(const std::string& dir, std::uint64_t manifest, std::uint64_t temp_number,
                             std::string& message) {
   const std::string tmp = temp_file_name(dir, temp_number);
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  std::error_code open_ec;
+  const int fd = io::open_fd(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, open_ec);
   if (fd < 0) return os_error(errno, "create", tmp, message);
   const std::string contents = fmt::format("MANIFEST-{:06}\n", manifest);
-  std::error_code ec = write_all(fd, contents, tmp, message);
-  if (!ec) ec = sync_fd(fd, tmp, message);
+  std::error_code ec = io::write_all(fd, contents, tmp, message);
+  if (!ec) ec = io::sync_fd(fd, tmp, message);
   ::close(fd);
-  if (!ec && ::rename(tmp.c_str(), current_file_name(dir).c_str()) != 0)
-    ec = os_error(errno, "rename to CURRENT", tmp, message);
+  if (!ec) ec = io::rename_file(tmp, current_file_name(dir), message);
   if (ec) {
-    ::unlink(tmp.c_str());
+    io::remove_file(tmp);
     return ec;
   }
-  return sync_dir(dir, message);
+  return io::sync_dir(dir, message);
 }
 
 }  // namespace
@@ -72,7 +72,8 @@ std::error_code version_set::write_snapshot_manifest(const version& v, std::stri
   const std::uint64_t number = new_file_number();
   const std::uint64_t temp_number = new_file_number();
   const std::string path = manifest_file_name(dir_, number);
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  std::error_code open_ec;
+  const int fd = io::open_fd(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, open_ec);
   if (fd < 0) return os_error(errno, "create", path, message);
   version_edit snapshot;
   snapshot.format_name = std::string(manifest_format_name);
@@ -86,12 +87,12 @@ std::error_code version_set::write_snapshot_manifest(const version& v, std::stri
   snapshot.encode(payload);
   wal::log_encoder encoder(0);
   encoder.add_record(payload, bytes);
-  std::error_code ec = write_all(fd, bytes, path, message);
-  if (!ec) ec = sync_fd(fd, path, message);
+  std::error_code ec = io::write_all(fd, bytes, path, message);
+  if (!ec) ec = io::sync_fd(fd, path, message);
   if (!ec) ec = set_current(dir_, number, temp_number, message);
   if (ec) {
     ::close(fd);
-    ::unlink(path.c_str());  // CURRENT still names the old MANIFEST
+    io::remove_file(path);  // CURRENT still names the old MANIFEST
     return ec;
   }
   if (manifest_fd_ >= 0) ::close(manifest_fd_);
@@ -99,7 +100,7 @@ std::error_code version_set::write_snapshot_manifest(const version& v, std::stri
   manifest_fd_ = fd;
   manifest_number_ = number;
   encoder_.reset(bytes.size());                                   // appends continue where the snapshot record ends
-  if (old != 0) ::unlink(manifest_file_name(dir_, old).c_str());  // best effort: obsolete now
+  if (old != 0) io::remove_file(manifest_file_name(dir_, old));  // best effort: obsolete now
   return {};
 }
 
@@ -187,8 +188,8 @@ std::error_code version_set::append_edit(const version_edit& edit, std::string& 
   std::string payload, bytes;
   edit.encode(payload);
   encoder_.add_record(payload, bytes);
-  if (auto ec = write_all(manifest_fd_, bytes, path, message)) return ec;
-  return sync_fd(manifest_fd_, path, message);
+  if (auto ec = io::write_all(manifest_fd_, bytes, path, message)) return ec;
+  return io::sync_fd(manifest_fd_, path, message);
 }
 
 std::error_code version_set::log_and_apply(version_edit edit, std::string& message) {

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "io/fs.hpp"
 #include "strata/error.hpp"
 
 namespace strata::io {
@@ -28,15 +29,8 @@ std::unique_ptr<file> file::open(io_engine& engine, const std::string& path, con
   if (o.create && o.exclusive) flags |= O_EXCL;
   if (o.truncate) flags |= O_TRUNC;
   if (o.direct) flags |= O_DIRECT;
-  int fd;
-  do {
-    fd = ::open(path.c_str(), flags, 0644);
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) {
-    ec = errno_to_error(errno);
-    return nullptr;
-  }
-  ec.clear();
+  const int fd = open_fd(path, flags, ec);
+  if (fd < 0) return nullptr;
   return std::unique_ptr<file>(new file(engine, path, fd, o.direct));
 }
 

@@ -22,6 +22,26 @@
 
 namespace strata::io {
 
+// A call of io/fs.hpp as the fault injector sees it.
+enum class meta_kind : std::uint8_t {
+  create,    // a new name (path), before any data
+  remove,    // path's name goes
+  rename,    // path -> target
+  sync_dir,  // path is a directory
+  write,     // [offset, offset + size) of path, through fd (not through an engine)
+  sync,      // fdatasync of path through fd
+  truncate,  // path cut to `size` bytes, then fdatasync
+};
+
+struct meta_op {
+  meta_kind kind;
+  const std::string* path;
+  const std::string* target = nullptr;  // rename only
+  int fd = -1;
+  std::uint64_t offset = 0;
+  std::uint64_t size = 0;
+};
+
 // Test hook: decide per operation whether it fails, and observe results.
 // Called on the submitting thread (before) and the engine's thread (after).
 class fault_injector {
@@ -32,6 +52,17 @@ class fault_injector {
   virtual int before(const io_op& op) = 0;
   // Called with the final result of every operation that ran.
   virtual void after(const io_op& op, long result) = 0;
+  // The same pair for the name and metadata calls of io/fs.hpp (and file
+  // creation by io::file::open): before_meta may fail one with an errno;
+  // after_meta sees the result (0 or -errno) of each that ran.
+  virtual int before_meta(const meta_op& op) {
+    (void)op;
+    return 0;
+  }
+  virtual void after_meta(const meta_op& op, int result) {
+    (void)op;
+    (void)result;
+  }
 };
 
 struct engine_stats {

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "io/file.hpp"
+#include "io/fs.hpp"
 #include "strata/error.hpp"
 #include "wal/log_reader.hpp"
 #include "wal/wal_writer.hpp"
@@ -87,14 +88,15 @@ std::error_code replay_logs(const std::string& dir, std::span<const std::uint64_
       result.torn_tail = true;
       result.torn_tail_offset = reader.valid_end();
       if (options.truncate_torn_tail) {
-        const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-        if (fd < 0 || ::ftruncate(fd, static_cast<off_t>(reader.valid_end())) < 0 || ::fdatasync(fd) < 0) {
-          const int e = errno;
-          if (fd >= 0) ::close(fd);
-          result.error = "truncating torn tail of " + path;
-          return io::errno_to_error(e);
+        std::error_code tec;
+        const int fd = io::open_fd(path, O_WRONLY | O_CLOEXEC, tec);
+        if (fd < 0) {
+          result.error = "truncating torn tail of " + path + ": " + tec.message();
+          return tec;
         }
+        tec = io::truncate_fd(fd, reader.valid_end(), path, result.error);
         ::close(fd);
+        if (tec) return tec;
       }
       if (options.torn_tail_ends_replay) {
         result.ignored_logs = numbers.size() - i - 1;

@@ -324,14 +324,7 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(db_crash)
 
-namespace {
-// Installs the fault injector on every db opened in its scope.
-struct faults_installed {
-  testing::test_faults faults;
-  faults_installed() { db_impl::test_fault_injector.store(&faults); }
-  ~faults_installed() { db_impl::test_fault_injector.store(nullptr); }
-};
-}  // namespace
+using testing::faults_installed;
 
 BOOST_AUTO_TEST_CASE(after_a_power_cut_synced_writes_survive_and_the_rest_is_a_prefix) {
   for (std::uint64_t seed = 1; seed <= 3; ++seed) {
@@ -365,7 +358,7 @@ BOOST_AUTO_TEST_CASE(after_a_power_cut_synced_writes_survive_and_the_rest_is_a_p
         }());
         BOOST_TEST(d->stats().flushes > 0u);
         d.reset();                     // the process dies...
-        hook.faults.simulate_crash();  // ...and so does the machine: unsynced bytes are gone
+        hook.faults.simulate_power_loss();  // ...and so does the machine: unsynced bytes are gone
       }
       auto d = open_db(ctx, path, small(24 << 10));
       std::map<std::string, std::string> found;

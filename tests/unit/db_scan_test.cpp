@@ -246,9 +246,9 @@ BOOST_AUTO_TEST_CASE(try_next_steps_match_the_model) {
   d.reset();
   // Reopened with the injector on its engine: every read goes to the engine.
   testing::test_faults faults;
-  db_impl::test_fault_injector.store(&faults);
+  io::set_process_fault_injector(&faults);
   d = open_db(ctx, dir.file("db"), tiny());
-  db_impl::test_fault_injector.store(nullptr);
+  io::set_process_fault_injector(nullptr);
   BOOST_TEST(d->stats().table_files > 0u);
   std::size_t engine_refusals = 0;
   BOOST_TEST((scan_all(engine_refusals) == want));
@@ -329,9 +329,9 @@ BOOST_AUTO_TEST_CASE(backward_scans_and_turns_match_the_model) {
   close_db(ctx, d);
   d.reset();
   testing::test_faults faults;
-  db_impl::test_fault_injector.store(&faults);
+  io::set_process_fault_injector(&faults);
   d = open_db(ctx, dir.file("db"), tiny());
-  db_impl::test_fault_injector.store(nullptr);
+  io::set_process_fault_injector(nullptr);
   run(ctx, [&]() -> asio::awaitable<void> { co_await churn(*d, model, rng, 300, 1200); }());  // memtable data again
   snap = d->snapshot();
   then = model;

@@ -222,7 +222,7 @@ BOOST_DATA_TEST_CASE(write_now_writes_parts_in_order_through_the_fault_injector,
   BOOST_TEST(!t.f->write_now(8010, parts, true));
   const std::string_view tail[] = {"volatile"};
   BOOST_TEST(!t.f->write_now(16010, tail, false));
-  t.faults.simulate_crash();
+  t.faults.simulate_power_loss();
   std::uint64_t size = 0;
   BOOST_REQUIRE(!t.f->size(size));
   BOOST_TEST(size == 16010u);
@@ -247,7 +247,7 @@ BOOST_AUTO_TEST_CASE(simulated_crash_drops_unsynced_bytes) {
   std::uint64_t size = 0;
   BOOST_REQUIRE(!f->size(size));
   BOOST_TEST(size == 1500u);
-  faults.simulate_crash();
+  faults.simulate_power_loss();
   BOOST_REQUIRE(!f->size(size));
   BOOST_TEST(size == 1000u);
 }

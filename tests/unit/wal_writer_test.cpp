@@ -227,7 +227,7 @@ BOOST_AUTO_TEST_CASE(crash_keeps_every_synced_write_and_a_prefix_of_the_rest) {
         asio::detached);
     t.ctx.run();
     BOOST_REQUIRE_EQUAL(acked, crash_after);
-    t.faults.simulate_crash();  // power cut: unsynced bytes are gone
+    t.faults.simulate_power_loss();  // power cut: unsynced bytes are gone
     t.w.reset();
     wal::replay_result result;
     std::error_code ec;
