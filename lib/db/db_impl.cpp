@@ -375,6 +375,9 @@ std::error_code db_impl::recover_locked_directory(std::string& message) {
       }
       (target == &active->wal ? active->log_number : spare_wal_number_) = number;
     }
+    // The logs' names are durable before a synced write in them is
+    // acknowledged: otherwise a power cut takes the whole file.
+    if ((ec = io::sync_dir(path_, message))) return ec;
   }
   std::lock_guard lock(mu_);
   if (!recovered->empty()) {
@@ -663,13 +666,17 @@ void db_impl::prepare_spare_wal() {
   std::error_code ec;
   auto wal = wal::wal_writer::create(*engine_, background_.get_executor(), path_, number,
                                      {.max_file_bytes = std::numeric_limits<std::uint64_t>::max()}, ec);
+  std::string message;
+  // Its name is durable before it takes writes (see recover_locked_directory).
+  if (!ec) ec = io::sync_dir(path_, message);
+  if (ec && message.empty()) message = fmt::format("create {}: {}", wal::log_file_name(path_, number), ec.message());
   std::vector<std::function<void()>> wake;
   woken failed;
   {
     std::lock_guard lock(mu_);
     spare_wal_pending_ = false;
     if (ec) {
-      fail_locked(ec, fmt::format("create {}: {}", wal::log_file_name(path_, number), ec.message()), failed);
+      fail_locked(ec, std::move(message), failed);
     } else {
       spare_wal_ = std::move(wal);
       spare_wal_number_ = number;
