@@ -51,6 +51,7 @@ std::error_code read_manifest(const std::string& dir, manifest_state& out, std::
   wal::log_reader_options o;
   o.skip_corruption = false;
   o.last_file = true;
+  o.tail_must_be_cut = true;  // as the db reads it (version_set::recover)
   wal::log_reader reader(contents, failed_file, o);
   bool have_log = false, have_next = false;
   std::string_view record;

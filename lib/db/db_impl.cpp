@@ -9,7 +9,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_future.hpp>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <filesystem>
 #include <iterator>
 #include <limits>
@@ -242,7 +244,12 @@ std::error_code db_impl::open_table_file(std::uint64_t number, std::shared_ptr<o
   const std::string name = db_internal::table_file_name(path_, number);
   t->file = io::file::open(*engine_, name, {.read_only = true}, ec);
   if (ec) {
-    message = fmt::format("open {}: {}", name, ec.message());
+    const int error = errno;
+    if (error == ENOENT) {  // named by the MANIFEST, so the db is damaged
+      message = fmt::format("open {}: No such file or directory (a live table named by the MANIFEST is missing)", name);
+      return errc::corruption;
+    }
+    message = fmt::format("open {}: {}", name, std::strerror(error));
     return ec;
   }
   std::uint64_t size = 0;
@@ -305,7 +312,10 @@ std::error_code db_impl::recover_locked_directory(std::string& message) {
   for (const auto& level : version->levels) {
     for (const auto& f : level) {
       std::shared_ptr<open_table> t;
-      if ((ec = open_table_file(f.number, t, message))) return ec;
+      if ((ec = open_table_file(f.number, t, message))) {
+        message += fmt::format(" (listed in {})", db_internal::manifest_file_name(path_, versions_.manifest_number()));
+        return ec;
+      }
       tables_[f.number] = std::move(t);
     }
   }
@@ -938,8 +948,7 @@ void db_impl::run_compaction(compaction::compaction_plan plan, bool manual) {
       }
       ec = run_subcompactions(plan, parts, new_output, result, message);
     }
-    if (!ec)
-      ec = io::sync_dir(path_, message);  // the outputs' names are durable before the MANIFEST names them
+    if (!ec) ec = io::sync_dir(path_, message);  // the outputs' names are durable before the MANIFEST names them
     // Outputs are opened and readable before the edit makes inputs go away.
     std::vector<std::pair<std::uint64_t, std::shared_ptr<open_table>>> opened;
     for (const auto& out : result.outputs) {

@@ -99,7 +99,7 @@ std::error_code version_set::write_snapshot_manifest(const version& v, std::stri
   const std::uint64_t old = manifest_number_;
   manifest_fd_ = fd;
   manifest_number_ = number;
-  encoder_.reset(bytes.size());                                   // appends continue where the snapshot record ends
+  encoder_.reset(bytes.size());                                  // appends continue where the snapshot record ends
   if (old != 0) io::remove_file(manifest_file_name(dir_, old));  // best effort: obsolete now
   return {};
 }
@@ -127,12 +127,18 @@ std::error_code version_set::recover(std::string& message) {
   const std::string path = manifest_file_name(dir_, number);
   std::string contents;
   if (auto ec = wal::read_file(path, contents)) {
+    if (::access(path.c_str(), F_OK) != 0 && errno == ENOENT) {
+      message = fmt::format("CURRENT names {}, which is missing", path);
+      return errc::corruption;
+    }
     message = fmt::format("read {} (named by CURRENT): {}", path, ec.message());
     return ec == errc::io_error ? ec : std::error_code(errc::corruption);
   }
-  // The last edit may be torn by a crash: it was never acknowledged (an
-  // edit counts once synced), so ending there is correct.
-  wal::log_reader reader(contents, path, {.skip_corruption = false, .last_file = true});
+  // The last edit may be cut short by a crash: it was never acted on (an
+  // edit counts once synced), so ending there is correct. But an edit that
+  // is all there and fails its checksum was synced and acted on (files
+  // deleted because of it): that is corruption, never a torn tail.
+  wal::log_reader reader(contents, path, {.skip_corruption = false, .last_file = true, .tail_must_be_cut = true});
   version v;
   bool have_log = false, have_next = false, first = true;
   std::string_view record;

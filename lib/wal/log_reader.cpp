@@ -23,23 +23,20 @@ bool log_reader::intact_fragment_at(std::uint64_t offset) {
 }
 
 std::uint64_t log_reader::find_intact_from(std::uint64_t from) {
-  // A later fragment either sits in the damaged block after the damage
-  // (check every byte offset there), or starts a later block: every block
-  // that holds data begins with a fragment header.
-  const std::uint64_t block_end = (from / block_size + 1) * block_size;
-  for (std::uint64_t p = from; p < block_end && p < data_.size(); ++p) {
-    if (intact_fragment_at(p)) return p;
-  }
-  for (std::uint64_t p = block_end; p < data_.size(); p += block_size) {
+  // Every byte offset: damage may run on into the next block and break the
+  // fragment that starts it, so block starts alone could miss intact
+  // fragments further in. Cheap: most offsets fail the type or length test
+  // before any checksum is computed, and this runs only on damage.
+  for (std::uint64_t p = from; p < data_.size(); ++p) {
     if (intact_fragment_at(p)) return p;
   }
   return 0;
 }
 
-log_reader::status log_reader::on_damage(std::uint64_t offset, std::uint64_t search_from, const char* why) {
+log_reader::status log_reader::on_damage(std::uint64_t offset, std::uint64_t search_from, const char* why, bool cut) {
   in_record_ = false;
   const std::uint64_t resume = find_intact_from(search_from);
-  if (resume == 0 && options_.last_file) {
+  if (resume == 0 && options_.last_file && (cut || !options_.tail_must_be_cut)) {
     torn_tail_ = true;  // nothing intact follows: the tail of an interrupted append
     done_ = true;
     return status::end;
@@ -68,10 +65,12 @@ log_reader::fragment_status log_reader::read_fragment(fragment_type& type, std::
       continue;
     }
     offset = pos_;
+    cut_short_ = false;
     if (pos_ >= data_.size()) return fragment_status::eof;
     if (data_.size() - pos_ < header_size) {
       if (zero_tail()) return fragment_status::eof;
       why = "truncated fragment header";
+      cut_short_ = true;
       return fragment_status::bad;
     }
     const char* h = data_.data() + pos_;
@@ -93,6 +92,7 @@ log_reader::fragment_status log_reader::read_fragment(fragment_type& type, std::
     }
     if (data_.size() - pos_ - header_size < length) {
       why = "truncated fragment";
+      cut_short_ = true;
       return fragment_status::bad;
     }
     checksum_.reset();
@@ -117,7 +117,7 @@ log_reader::status log_reader::next(std::string_view& record) {
     const auto fs = read_fragment(type, data, offset, why);
     if (fs == fragment_status::eof) {
       if (in_record_) {  // the file ends inside a fragmented record
-        const auto st = on_damage(record_start_, data_.size(), "record cut short at end of file");
+        const auto st = on_damage(record_start_, data_.size(), "record cut short at end of file", true);
         if (st != status::record) return st;
         continue;
       }
@@ -125,14 +125,14 @@ log_reader::status log_reader::next(std::string_view& record) {
       return status::end;
     }
     if (fs == fragment_status::bad) {
-      const auto st = on_damage(in_record_ ? record_start_ : offset, offset + 1, why);
+      const auto st = on_damage(in_record_ ? record_start_ : offset, offset + 1, why, cut_short_);
       if (st != status::record) return st;
       continue;  // skipped damaged bytes
     }
     const bool starts_record = type == fragment_type::full || type == fragment_type::first;
     if (starts_record == in_record_) {  // a new record inside one, or a continuation outside one
-      const auto st = starts_record ? on_damage(record_start_, offset, "record without its last fragment")
-                                    : on_damage(offset, offset + 1, "fragment without a first fragment");
+      const auto st = starts_record ? on_damage(record_start_, offset, "record without its last fragment", false)
+                                    : on_damage(offset, offset + 1, "fragment without a first fragment", false);
       if (st != status::record) return st;
       continue;
     }

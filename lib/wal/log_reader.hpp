@@ -6,6 +6,9 @@
 // the reader looks for any intact fragment after it:
 //   * none, in the last log file: a torn tail (a crash mid-append). Reading
 //     ends cleanly; valid_end() is where the file should be truncated.
+//     Every byte offset after the damage is tried, not just block starts:
+//     damage can reach across a block boundary into the next block's first
+//     fragment, and intact records after it must not be mistaken for none.
 //   * otherwise: corruption. error() names the file and the offset of the
 //     bad fragment. With skip_corruption the reader drops the damaged bytes
 //     (counted in dropped_bytes()) and resumes at the intact fragment.
@@ -29,6 +32,12 @@ namespace strata::wal {
 struct log_reader_options {
   bool skip_corruption = false;
   bool last_file = true;  // a torn tail is expected only in the last file
+  // A torn tail must be a cut: the file ends inside a fragment or record
+  // (or in zeros). A complete fragment that fails its checksum at the end
+  // is corruption. For the MANIFEST: an append there extends the file and
+  // is synced before anything acts on it, so a crash can only cut it short;
+  // bytes that are all there but wrong were damaged after the fact.
+  bool tail_must_be_cut = false;
 };
 
 class log_reader {
@@ -59,7 +68,8 @@ class log_reader {
   // Damage reported at `offset` (a bad fragment, or the start of the record
   // it broke); reading may resume at an intact fragment at or after `search_from`.
   // Returns status::record when the caller should just keep reading.
-  status on_damage(std::uint64_t offset, std::uint64_t search_from, const char* why);
+  // `cut`: the damage is the end of the file arriving inside a fragment or record.
+  status on_damage(std::uint64_t offset, std::uint64_t search_from, const char* why, bool cut);
 
   std::string_view data_;
   std::string file_name_;
@@ -71,6 +81,7 @@ class log_reader {
   std::uint64_t record_offset_ = 0;
   std::uint64_t valid_end_ = 0;
   bool torn_tail_ = false;
+  bool cut_short_ = false;  // the last bad fragment ran past the end of the file
   bool done_ = false;
   std::uint64_t dropped_bytes_ = 0;
   std::string error_;
