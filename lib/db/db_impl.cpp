@@ -42,14 +42,27 @@ std::string open_error;  // guarded by open_error_mu
 boost::system::error_code to_boost(std::error_code ec) { return ec; }
 
 // Any file a db would have written: a directory holding one is not empty.
+// MANIFEST and temp files alone are what a crash during the db's creation
+// leaves (CURRENT is written last, and the first logs after it): not data.
 bool has_db_files(const std::string& dir) {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     std::uint64_t number = 0;
     const auto kind = db_internal::parse_file_name(entry.path().filename().string(), number);
-    if (kind != db_internal::file_kind::unknown && kind != db_internal::file_kind::lock) return true;
+    if (kind == db_internal::file_kind::log || kind == db_internal::file_kind::table) return true;
   }
   return false;
+}
+
+// Removes what an interrupted creation left (see has_db_files).
+void remove_creation_leftovers(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::uint64_t number = 0;
+    const auto kind = db_internal::parse_file_name(entry.path().filename().string(), number);
+    if (kind == db_internal::file_kind::manifest || kind == db_internal::file_kind::temp)
+      io::remove_file(entry.path().string());
+  }
 }
 
 memtable::batch_op op_of(bool is_put, std::string_view key, std::string_view value) {
@@ -299,6 +312,7 @@ std::error_code db_impl::recover_locked_directory(std::string& message) {
       message = fmt::format("{}: not a strata db (create_if_missing is off)", path_);
       return errc::invalid_argument;
     }
+    remove_creation_leftovers(path_);
     if ((ec = versions_.create(message))) return ec;
   } else if (ec) {
     return ec;
@@ -409,6 +423,7 @@ std::error_code db_impl::recover_locked_directory(std::string& message) {
     const auto kind = db_internal::parse_file_name(entry.path().filename().string(), number);
     const bool obsolete = (kind == db_internal::file_kind::table && live_tables.count(number) == 0) ||
                           kind == db_internal::file_kind::temp ||
+                          (kind == db_internal::file_kind::manifest && number != versions_.manifest_number()) ||
                           (kind == db_internal::file_kind::log && number < versions_.log_number());
     if (obsolete) io::remove_file(entry.path().string());
   }
@@ -742,6 +757,13 @@ void db_impl::run_flush() {
       if (!ec) ec = io::sync_dir(path_, message);  // the new name is durable before the MANIFEST names it
     }
     if (!ec) ec = open_table_file(meta.number, table, message);
+    if (!ec) {
+      // Open before the edit names it: once log_and_apply installs the
+      // version, a compaction may pick the table at once (as compaction
+      // does for its outputs). Found by tests/crash.
+      std::lock_guard lock(mu_);
+      tables_[meta.number] = table;
+    }
   }
   if (!ec) {
     db_internal::version_edit edit;
@@ -766,6 +788,7 @@ void db_impl::after_flush(std::error_code ec, std::string message, std::shared_p
       // Read-only from now on; the memtable stays readable and its WAL stays on disk.
       if (!background_error_) background_error_ = ec;
       last_error_ = fmt::format("flush failed: {}", message);
+      if (table) tables_.erase(meta.number);  // opened, but no version names it
       done.swap(flush_waiters_);
     } else {
       if (table) tables_[meta.number] = std::move(table);

@@ -73,7 +73,10 @@ std::error_code version_set::write_snapshot_manifest(const version& v, std::stri
   const std::uint64_t temp_number = new_file_number();
   const std::string path = manifest_file_name(dir_, number);
   std::error_code open_ec;
-  const int fd = io::open_fd(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, open_ec);
+  // O_TRUNC, not O_EXCL: a crash between creating this file and renaming
+  // CURRENT leaves a MANIFEST that nothing names, with the number the next
+  // open picks again (found by tests/crash).
+  const int fd = io::open_fd(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, open_ec);
   if (fd < 0) return os_error(errno, "create", path, message);
   version_edit snapshot;
   snapshot.format_name = std::string(manifest_format_name);
