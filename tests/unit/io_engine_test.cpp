@@ -143,8 +143,10 @@ BOOST_AUTO_TEST_CASE(concurrent_operations_share_submissions) {
   const auto s = t.engine->stats();
   BOOST_TEST(s.operations == 64u * 20u);
   // 64 coroutines keep up to 64 operations queued at once: they must share
-  // io_uring_enter calls (a ratio, not a timing).
-  BOOST_TEST(s.submissions < s.operations / 4, s.submissions << " submissions for " << s.operations << " ops");
+  // io_uring_enter calls (a ratio, not a timing). Without sharing it would
+  // be one call per op; the bound leaves room for a loaded machine (under
+  // TSan with other suites running, about one call per three ops).
+  BOOST_TEST(s.submissions < s.operations / 2, s.submissions << " submissions for " << s.operations << " ops");
 }
 
 BOOST_DATA_TEST_CASE(kernel_errors_carry_the_file_name, boost::unit_test::data::make(engine_kinds), fallback) {
