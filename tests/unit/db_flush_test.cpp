@@ -357,7 +357,7 @@ BOOST_AUTO_TEST_CASE(after_a_power_cut_synced_writes_survive_and_the_rest_is_a_p
           }
         }());
         BOOST_TEST(d->stats().flushes > 0u);
-        d.reset();                     // the process dies...
+        d.reset();                          // the process dies...
         hook.faults.simulate_power_loss();  // ...and so does the machine: unsynced bytes are gone
       }
       auto d = open_db(ctx, path, small(24 << 10));
