@@ -54,17 +54,6 @@ bool has_db_files(const std::string& dir) {
   return false;
 }
 
-// Removes what an interrupted creation left (see has_db_files).
-void remove_creation_leftovers(const std::string& dir) {
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    std::uint64_t number = 0;
-    const auto kind = db_internal::parse_file_name(entry.path().filename().string(), number);
-    if (kind == db_internal::file_kind::manifest || kind == db_internal::file_kind::temp)
-      io::remove_file(entry.path().string());
-  }
-}
-
 memtable::batch_op op_of(bool is_put, std::string_view key, std::string_view value) {
   return {is_put ? value_type::value : value_type::deletion, key, value};
 }
@@ -312,7 +301,8 @@ std::error_code db_impl::recover_locked_directory(std::string& message) {
       message = fmt::format("{}: not a strata db (create_if_missing is off)", path_);
       return errc::invalid_argument;
     }
-    remove_creation_leftovers(path_);
+    // Leftovers of an interrupted creation go with the other leftovers below
+    // (a MANIFEST number met again is simply rewritten: O_TRUNC).
     if ((ec = versions_.create(message))) return ec;
   } else if (ec) {
     return ec;
@@ -791,7 +781,6 @@ void db_impl::after_flush(std::error_code ec, std::string message, std::shared_p
       if (table) tables_.erase(meta.number);  // opened, but no version names it
       done.swap(flush_waiters_);
     } else {
-      if (table) tables_[meta.number] = std::move(table);
       if (const auto& done_wal = sealed_.front()->wal) retired_wal_stats_ += done_wal->stats();
       sealed_.pop_front();  // after the table is readable: a read sees one or the other, or both
       refresh_level0_locked();
