@@ -1,5 +1,8 @@
 #include "sst/table_index.hpp"
 
+#include <cstring>
+#include <vector>
+
 #include "sst/block_reader.hpp"
 #include "sst/internal_key.hpp"
 
@@ -14,16 +17,22 @@ std::uint64_t table_index::prefix_of(std::string_view user_key) noexcept {
 
 bool table_index::decode(std::string_view block, table_index& out, std::string& message) {
   out = table_index{};
+  // Decoded into growing arrays first (the count is unknown until the end),
+  // then packed into one allocation.
+  std::vector<std::uint64_t> prefixes;
+  std::vector<block_handle> handles;
+  std::vector<std::uint32_t> key_offsets{0};
+  std::string keys;
   const block_reader reader(block);
   auto it = reader.new_iterator();
-  out.key_offsets_.push_back(0);
+  std::string_view previous;
   for (it.seek_to_first(); it.valid(); it.next()) {
     const std::string_view key = it.key();
     if (key.size() < tag_size) {
       message = "bad index block: separator shorter than a tag";
       return false;
     }
-    if (out.size() > 0 && compare_internal_keys(out.separator(out.size() - 1), key) >= 0) {
+    if (!handles.empty() && compare_internal_keys(previous, key) >= 0) {
       message = "bad index block: separators out of order";
       return false;
     }
@@ -33,19 +42,40 @@ bool table_index::decode(std::string_view block, table_index& out, std::string& 
       message = "bad block handle in index";
       return false;
     }
-    if (out.keys_.size() + key.size() > UINT32_MAX) {
+    if (keys.size() + key.size() > UINT32_MAX) {
       message = "bad index block: too large";
       return false;
     }
-    out.keys_.append(key);
-    out.key_offsets_.push_back(static_cast<std::uint32_t>(out.keys_.size()));
-    out.prefixes_.push_back(prefix_of(user_key_of(key)));
-    out.handles_.push_back(h);
+    keys.append(key);
+    key_offsets.push_back(static_cast<std::uint32_t>(keys.size()));
+    previous = std::string_view(keys).substr(key_offsets[key_offsets.size() - 2]);
+    prefixes.push_back(prefix_of(user_key_of(key)));
+    handles.push_back(h);
   }
   if (it.corrupted() || !reader.valid()) {
     message = "bad index block";
     return false;
   }
+
+  const std::size_t n = handles.size();
+  static_assert(alignof(block_handle) <= alignof(std::uint64_t) && sizeof(block_handle) % alignof(std::uint32_t) == 0);
+  const std::size_t prefix_bytes = n * sizeof(std::uint64_t);
+  const std::size_t handle_bytes = n * sizeof(block_handle);
+  const std::size_t offset_bytes = (n + 1) * sizeof(std::uint32_t);
+  out.memory_ = util::huge_buffer(prefix_bytes + handle_bytes + offset_bytes + keys.size());
+  char* at = out.memory_.data();
+  out.size_ = n;
+  if (n > 0) std::memcpy(at, prefixes.data(), prefix_bytes);
+  out.prefixes_ = reinterpret_cast<const std::uint64_t*>(at);
+  at += prefix_bytes;
+  if (n > 0) std::memcpy(at, handles.data(), handle_bytes);
+  out.handles_ = reinterpret_cast<const block_handle*>(at);
+  at += handle_bytes;
+  std::memcpy(at, key_offsets.data(), offset_bytes);
+  out.key_offsets_ = reinterpret_cast<const std::uint32_t*>(at);
+  at += offset_bytes;
+  if (!keys.empty()) std::memcpy(at, keys.data(), keys.size());
+  out.keys_ = at;
   return true;
 }
 
@@ -76,10 +106,10 @@ std::size_t table_index::seek(std::string_view target) const noexcept {
   // separators (non-strictly): every separator before the first prefix >= p
   // is below target, and every one from the first prefix > p on is above
   // it; only the run of prefixes equal to p needs full comparisons.
-  std::size_t lo = lower_bound_prefix(prefixes_.data(), prefixes_.size(), p);
-  if (lo == prefixes_.size() || prefixes_[lo] != p) return lo;
-  std::size_t n = lower_bound_prefix(prefixes_.data() + lo, prefixes_.size() - lo, p + 1);
-  if (p == UINT64_MAX) n = prefixes_.size() - lo;  // (p + 1 wrapped)
+  std::size_t lo = lower_bound_prefix(prefixes_, size_, p);
+  if (lo == size_ || prefixes_[lo] != p) return lo;
+  std::size_t n = lower_bound_prefix(prefixes_ + lo, size_ - lo, p + 1);
+  if (p == UINT64_MAX) n = size_ - lo;  // (p + 1 wrapped)
   while (n > 0) {
     const std::size_t half = n / 2;
     const std::size_t mid = lo + half;

@@ -9,6 +9,10 @@
 // rely on (each entry well formed, separators ascending, handles decodable),
 // so a damaged index is found at open, not in the middle of a read.
 //
+// The arrays live in one allocation, backed by huge pages when it is large
+// (util/huge_pages.hpp): a lookup's binary search and handle fetch then
+// cost no page walks.
+//
 // Immutable after decode(): safe to share between threads.
 #pragma once
 
@@ -19,6 +23,7 @@
 #include <vector>
 
 #include "sst/format.hpp"
+#include "util/huge_pages.hpp"
 
 namespace strata::sst {
 
@@ -28,12 +33,12 @@ class table_index {
   // it is malformed; `out` is then unusable.
   static bool decode(std::string_view block, table_index& out, std::string& message);
 
-  std::size_t size() const noexcept { return handles_.size(); }
+  std::size_t size() const noexcept { return size_; }
   // The first entry whose separator is >= target in internal-key order, or
   // size() when target is past the last separator (then it is in no block).
   std::size_t seek(std::string_view target) const noexcept;
   std::string_view separator(std::size_t i) const noexcept {
-    return std::string_view(keys_).substr(key_offsets_[i], key_offsets_[i + 1] - key_offsets_[i]);
+    return {keys_ + key_offsets_[i], key_offsets_[i + 1] - key_offsets_[i]};
   }
   const block_handle& handle(std::size_t i) const noexcept { return handles_[i]; }
 
@@ -42,10 +47,14 @@ class table_index {
   static std::uint64_t prefix_of(std::string_view user_key) noexcept;
 
  private:
-  std::vector<std::uint64_t> prefixes_;     // prefix_of(user key of separator i)
-  std::vector<std::uint32_t> key_offsets_;  // separator i is keys_[key_offsets_[i], key_offsets_[i + 1])
-  std::string keys_;
-  std::vector<block_handle> handles_;
+  // memory_ holds, in this order: prefixes_[size_], handles_[size_],
+  // key_offsets_[size_ + 1], keys_[key_offsets_[size_]].
+  util::huge_buffer memory_;
+  std::size_t size_ = 0;
+  const std::uint64_t* prefixes_ = nullptr;  // prefix_of(user key of separator i)
+  const block_handle* handles_ = nullptr;
+  const std::uint32_t* key_offsets_ = nullptr;  // separator i is keys_[key_offsets_[i], key_offsets_[i + 1])
+  const char* keys_ = nullptr;
 };
 
 }  // namespace strata::sst

@@ -1,5 +1,7 @@
 #include "sst/table_reader.hpp"
 
+#include <cstring>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -119,11 +121,14 @@ asio::awaitable<table_reader::open_result> table_reader::open(io::file& file, st
     co_return r;
   }
   if (f.filter.size > 0) {
-    if (auto bec = co_await t->read_block(f.filter, t->filter_bytes_, r.message)) {
+    std::string filter_bytes;
+    if (auto bec = co_await t->read_block(f.filter, filter_bytes, r.message)) {
       r.error = bec;
       co_return r;
     }
-    t->filter_ = bloom_filter_reader(std::string_view(t->filter_bytes_));
+    t->filter_bytes_ = util::huge_buffer(filter_bytes.size());
+    if (!filter_bytes.empty()) std::memcpy(t->filter_bytes_.data(), filter_bytes.data(), filter_bytes.size());
+    t->filter_ = bloom_filter_reader(std::string_view(t->filter_bytes_.data(), t->filter_bytes_.size()));
   }
   std::string props;
   if (auto bec = co_await t->read_block(f.properties, props, r.message)) {

@@ -30,6 +30,7 @@
 #include "sst/format.hpp"
 #include "sst/table_index.hpp"
 #include "strata/memtable.hpp"
+#include "util/huge_pages.hpp"
 
 namespace strata::sst {
 
@@ -119,7 +120,7 @@ class table_reader {
   block_cache* cache_ = nullptr;
   std::uint64_t cache_id_ = 0;  // this table's keys in the cache
   table_index index_;
-  std::string filter_bytes_;
+  util::huge_buffer filter_bytes_;  // huge pages when large: every probe is a random line
   bloom_filter_reader filter_{std::string_view{}};
   table_properties properties_;
 };
