@@ -17,6 +17,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "util/huge_page_slab.hpp"
+
 namespace strata::sst {
 
 namespace {
@@ -42,19 +44,26 @@ std::size_t charge_of(std::size_t size) { return size + block_cache::entry_overh
 
 }  // namespace
 
-block_cache::block* block_cache::block::make(std::string_view contents) {
-  const std::size_t padded_size = padded(contents.size());
-  auto* memory = static_cast<char*>(::operator new(padded_size + sizeof(block)));
+block_cache::block* block_cache::block::make(std::string_view contents, bool on_huge_pages) {
+  const std::size_t bytes = allocation_size(contents.size());
+  const bool from_slab = on_huge_pages && bytes <= util::slab_max_object;
+  auto* memory = static_cast<char*>(from_slab ? util::slab_allocate(bytes) : ::operator new(bytes));
   if (!contents.empty()) std::memcpy(memory, contents.data(), contents.size());
-  return new (memory + padded_size) block(contents.size());
+  return new (memory + padded(contents.size())) block(contents.size(), from_slab);
 }
 
 void block_cache::block::release() const noexcept {
   // acq_rel: see refs_. The holder that drops the last reference frees.
   if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     void* memory = const_cast<char*>(data());
+    const std::size_t bytes = allocation_size(size_);
+    const bool from_slab = from_slab_ != 0;
     this->~block();
-    ::operator delete(memory);
+    if (from_slab) {
+      util::slab_free(memory, bytes);
+    } else {
+      ::operator delete(memory);
+    }
   }
 }
 
@@ -164,8 +173,11 @@ struct alignas(64) block_cache::shard {
   }
 };
 
-block_cache::block_cache(std::size_t capacity_bytes, unsigned shards)
-    : capacity_(capacity_bytes), shard_capacity_(shards == 0 ? 0 : capacity_bytes / shards), shard_mask_(shards - 1) {
+block_cache::block_cache(std::size_t capacity_bytes, unsigned shards, memory where)
+    : capacity_(capacity_bytes),
+      shard_capacity_(shards == 0 ? 0 : capacity_bytes / shards),
+      shard_mask_(shards - 1),
+      on_huge_pages_(where == memory::huge_pages || (where == memory::automatic && capacity_bytes >= huge_pages_from)) {
   if (shards == 0 || shards > max_shards || !std::has_single_bit(shards)) {
     throw std::invalid_argument("block_cache: shard count must be a power of two in [1, 65536]");
   }
@@ -198,7 +210,7 @@ block_cache::block_ptr block_cache::lookup(const key& k) {
 block_cache::block_ptr block_cache::insert(const key& k, std::string_view contents) {
   const std::size_t charge = charge_of(contents.size());
   // Allocate and copy before locking: the shard's critical section stays short.
-  block_ptr fresh(block::make(contents));
+  block_ptr fresh(block::make(contents, on_huge_pages_));
   shard& s = shards_[shard_of(k)];
 
   // Declared before the lock, so released after it: a block this insert
@@ -258,7 +270,7 @@ void block_cache::prefetch_block(const key& k) const noexcept {
 }
 
 block_cache::block_ptr block_cache::make_uncached(std::string_view contents) {
-  return block_ptr(block::make(contents));
+  return block_ptr(block::make(contents, false));
 }
 
 void block_cache::erase(const key& k) {

@@ -21,6 +21,7 @@
 #include "sst/block_cache.hpp"
 #include "thread_checks.hpp"
 #include "util/coding.hpp"
+#include "util/huge_page_slab.hpp"
 
 // The suite below is namespace block_cache, which hides the class name.
 using cache = strata::sst::block_cache;
@@ -162,6 +163,24 @@ class unbounded_model {
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(block_cache)
+
+BOOST_AUTO_TEST_CASE(memory_choice) {
+  BOOST_TEST(!cache(cache::huge_pages_from - 1).on_huge_pages());
+  BOOST_TEST(cache(cache::huge_pages_from).on_huge_pages());
+  BOOST_TEST(!cache(cache::huge_pages_from, 16, cache::memory::heap).on_huge_pages());
+  BOOST_TEST(cache(4096, 1, cache::memory::huge_pages).on_huge_pages());
+  // A huge-page cache's blocks come from the slab (when they fit in it).
+  const auto before = strata::util::get_slab_stats();
+  {
+    cache c(1 << 20, 1, cache::memory::huge_pages);
+    const block_ptr b = c.insert(key{1, 0}, make_block(key{1, 0}, 5, 1000));
+    BOOST_TEST(strata::util::get_slab_stats().live_objects == before.live_objects + 1);
+    const block_ptr big = c.insert(key{1, 4096}, make_block(key{1, 4096}, 6, strata::util::slab_max_object));
+    BOOST_TEST(strata::util::get_slab_stats().live_objects == before.live_objects + 1);  // too big: the heap
+    BOOST_TEST(block_is_for(*big, key{1, 4096}));
+  }
+  BOOST_TEST(strata::util::get_slab_stats().live_objects == before.live_objects);
+}
 
 BOOST_AUTO_TEST_CASE(construction) {
   cache c(1 << 20);
@@ -325,7 +344,7 @@ BOOST_AUTO_TEST_CASE(matches_reference_model_without_pressure) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(under_pressure_returns_only_the_latest_blocks) {
+void under_pressure_returns_only_the_latest_blocks_with(cache::memory where) {
   // Random operations on one shard with room for about 10 blocks. Evictions
   // are CLOCK's to choose, so the check is what may be returned: a hit is
   // always the block of the latest insert of its key, never an erased one;
@@ -334,7 +353,7 @@ BOOST_AUTO_TEST_CASE(under_pressure_returns_only_the_latest_blocks) {
   // exactly entries / bytes.
   std::mt19937_64 rng(99);
   const std::size_t capacity = 10 * charge_of(150);
-  cache c(capacity, 1);
+  cache c(capacity, 1, where);
   std::map<std::pair<std::uint64_t, std::uint64_t>, std::pair<std::uint64_t, std::size_t>> live;  // salt, size
   std::uint64_t lookups = 0, inserts = 0, hits = 0;
   for (int op = 0; op < 20000; ++op) {
@@ -383,10 +402,18 @@ BOOST_AUTO_TEST_CASE(under_pressure_returns_only_the_latest_blocks) {
   BOOST_TEST(bytes == before.bytes);
 }
 
-BOOST_AUTO_TEST_CASE(capacity_respected_per_shard) {
+BOOST_AUTO_TEST_CASE(under_pressure_returns_only_the_latest_blocks) {
+  for (const auto where : {cache::memory::heap, cache::memory::huge_pages}) {
+    BOOST_TEST_CONTEXT("blocks " << (where == cache::memory::heap ? "on the heap" : "on huge pages")) {
+      under_pressure_returns_only_the_latest_blocks_with(where);
+    }
+  }
+}
+
+void capacity_respected_per_shard_with(cache::memory where) {
   std::mt19937_64 rng(7);
   const std::size_t capacity = 64 * 1024;
-  cache c(capacity);  // 16 shards of 4 KiB
+  cache c(capacity, cache::default_shards, where);  // 16 shards of 4 KiB
   std::uint64_t inserted = 0;
   for (int i = 0; i < 20000; ++i) {
     const key k{1 + rng() % 4, (rng() % 2000) * 4096};
@@ -405,6 +432,14 @@ BOOST_AUTO_TEST_CASE(capacity_respected_per_shard) {
   BOOST_TEST(s.bytes > capacity / 2);
   BOOST_TEST(s.entries > 16u);
   BOOST_TEST(s.inserts - s.evictions >= s.entries);  // the rest were replaced
+}
+
+BOOST_AUTO_TEST_CASE(capacity_respected_per_shard) {
+  for (const auto where : {cache::memory::heap, cache::memory::huge_pages}) {
+    BOOST_TEST_CONTEXT("blocks " << (where == cache::memory::heap ? "on the heap" : "on huge pages")) {
+      capacity_respected_per_shard_with(where);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(replace_erase_clear) {
@@ -461,8 +496,8 @@ BOOST_AUTO_TEST_CASE(replace_erase_clear) {
   check_shards(c);
 }
 
-BOOST_AUTO_TEST_CASE(block_outlives_eviction) {
-  auto c = std::make_unique<cache>(2 * charge_of(64), 1);
+void block_outlives_eviction_with(cache::memory where) {
+  auto c = std::make_unique<cache>(2 * charge_of(64), 1, where);
   const key k{1, 0};
   const block_ptr from_insert = c->insert(k, make_block(k, 42, 32));
   const block_ptr from_lookup = c->lookup(k);
@@ -479,6 +514,14 @@ BOOST_AUTO_TEST_CASE(block_outlives_eviction) {
 
   c.reset();  // and even the cache itself may go
   BOOST_TEST(block_is_for(*from_insert, k));
+}
+
+BOOST_AUTO_TEST_CASE(block_outlives_eviction) {
+  for (const auto where : {cache::memory::heap, cache::memory::huge_pages}) {
+    BOOST_TEST_CONTEXT("blocks " << (where == cache::memory::heap ? "on the heap" : "on huge pages")) {
+      block_outlives_eviction_with(where);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(oversize_blocks) {
@@ -526,7 +569,7 @@ BOOST_AUTO_TEST_CASE(oversize_blocks) {
   BOOST_TEST(tiny.get_stats().entries == 0u);
 }
 
-BOOST_AUTO_TEST_CASE(concurrent_lookup_insert_erase) {
+void concurrent_lookup_insert_erase_with(cache::memory where) {
 #ifdef BLOCK_CACHE_TEST_TSAN
   constexpr int ops_per_thread = 30000;
 #else
@@ -534,7 +577,7 @@ BOOST_AUTO_TEST_CASE(concurrent_lookup_insert_erase) {
 #endif
   constexpr int threads = 4;
   constexpr std::size_t capacity = 256 * 1024;  // ~450 blocks of ~550 bytes of charge
-  cache c(capacity);
+  cache c(capacity, cache::default_shards, where);
   std::vector<std::uint64_t> tables;
   for (int i = 0; i < 8; ++i) tables.push_back(c.new_table_id());
   constexpr std::uint64_t offsets_per_table = 256;  // 2048 keys: ~4x what fits
@@ -598,6 +641,14 @@ BOOST_AUTO_TEST_CASE(concurrent_lookup_insert_erase) {
   BOOST_TEST(s.entries > 0u);
   check_shards(c);
   BOOST_TEST_MESSAGE("block_cache stress: " << show(s));
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_lookup_insert_erase) {
+  for (const auto where : {cache::memory::heap, cache::memory::huge_pages}) {
+    BOOST_TEST_CONTEXT("blocks " << (where == cache::memory::heap ? "on the heap" : "on huge pages")) {
+      concurrent_lookup_insert_erase_with(where);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(concurrent_table_ids_distinct) {
