@@ -11,4 +11,9 @@ shift || true
 if [[ ! -f $dir/build.ninja ]]; then
   meson setup "$dir" "$@" >/dev/null
 fi
-ninja -C "$dir" >/dev/null
+# Quiet when it works; the tail of ninja's output when it does not.
+if ! out=$(ninja -C "$dir" 2>&1); then
+  printf '%s\n' "$out" | tail -n 60 >&2
+  echo "build in $dir failed" >&2
+  exit 1
+fi
