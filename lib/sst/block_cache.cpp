@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "util/huge_page_slab.hpp"
+#include "util/huge_pages.hpp"
 
 namespace strata::sst {
 
@@ -39,6 +40,7 @@ struct slot {
   block_cache::key key() const noexcept { return {table_id, block_offset}; }
 };
 static_assert(sizeof(slot) == 32);  // two per cache line; entry_overhead counts on it
+using slot_table = std::vector<slot, util::huge_page_allocator<slot>>;
 
 std::size_t charge_of(std::size_t size) { return size + block_cache::entry_overhead; }
 
@@ -71,7 +73,9 @@ void block_cache::block::release() const noexcept {
 // cache line: threads working on different shards do not contend at all.
 struct alignas(64) block_cache::shard {
   mutable std::mutex mu;
-  std::vector<slot> slots;  // size 0 or a power of two
+  // Size 0 or a power of two. A lookup's first miss is its slot: a large
+  // cache's tables (1 MiB and up) go on huge pages, sparing it a page walk.
+  slot_table slots;
   // slots.data() and mask() for prefetch(), which reads them without the
   // mutex. Relaxed on both sides: prefetch() only computes an address to
   // hint at, and a stale or mismatched pair gives a useless address, which
@@ -116,7 +120,7 @@ struct alignas(64) block_cache::shard {
 
   // Doubles the table (at least 16 slots); CLOCK marks are kept.
   void grow() {
-    std::vector<slot> old(std::max<std::size_t>(16, 2 * slots.size()));
+    slot_table old(std::max<std::size_t>(16, 2 * slots.size()));
     old.swap(slots);
     for (const slot& s : old) {
       if (!s.empty()) slots[free_slot_for(s.key())] = s;
@@ -287,7 +291,7 @@ void block_cache::erase(const key& k) {
 void block_cache::clear() {
   for (unsigned i = 0; i < shard_count(); ++i) {
     shard& s = shards_[i];
-    std::vector<slot> dropped;
+    slot_table dropped;
     {
       std::lock_guard lock(s.mu);
       dropped.swap(s.slots);
