@@ -154,6 +154,18 @@ asio::awaitable<void> command_engine::get_run(std::span<const command> run, std:
     co_await get(run[0], out);
     co_return;
   }
+  // Most runs are answered from memory: then no suspension at all. If any
+  // key needs a disk read, the whole run goes through get_many.
+  if (std::vector<std::optional<db::cached_get>> answers; answer_from_memory(run, answers)) {
+    for (const auto& a : answers) {
+      if (a->error) {
+        store_error(out, a->error);
+      } else {
+        optional_bulk(out, a->value);
+      }
+    }
+    co_return;
+  }
   std::vector<std::string> keys;
   keys.reserve(run.size());
   for (const command& c : run) keys.emplace_back(c[1]);
@@ -194,12 +206,31 @@ asio::awaitable<void> command_engine::get(const command& c, std::string& out) {
     co_return;
   }
   const read_options ro;
+  if (const auto answer = db_->try_get(c[1], ro)) {  // from memory, without suspending
+    if (answer->error) {
+      store_error(out, answer->error);
+    } else {
+      optional_bulk(out, answer->value);
+    }
+    co_return;
+  }
   auto [ec, value] = co_await db_->get(c[1], ro, as_tuple_awaitable);
   if (ec) {
     store_error(out, ec);
   } else {
     optional_bulk(out, value);
   }
+}
+
+bool command_engine::answer_from_memory(std::span<const command> run,
+                                        std::vector<std::optional<db::cached_get>>& answers) {
+  answers.reserve(run.size());
+  const read_options ro;
+  for (const command& c : run) {
+    answers.push_back(db_->try_get(c[1], ro));
+    if (!answers.back()) return false;
+  }
+  return true;
 }
 
 asio::awaitable<void> command_engine::set(const command& c, std::string& out) {

@@ -29,6 +29,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -81,6 +82,8 @@ class command_engine {
   boost::asio::awaitable<void> run_one(const command& c, std::string& out);
   boost::asio::awaitable<void> write_run(std::span<const command> run, std::string& out);
   boost::asio::awaitable<void> get_run(std::span<const command> run, std::string& out);
+  // db::try_get for every GET of a run, in order; false as soon as one needs a read.
+  bool answer_from_memory(std::span<const command> run, std::vector<std::optional<db::cached_get>>& answers);
 
   boost::asio::awaitable<void> ping(const command& c, std::string& out);
   boost::asio::awaitable<void> echo(const command& c, std::string& out);

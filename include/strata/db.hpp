@@ -292,6 +292,20 @@ class db {
         },
         token, std::move(keys), ro);
   }
+  // get(key, ro) answered without suspending: from the memtables, or from
+  // a table whose block is in the block cache or the OS page cache (a
+  // non-blocking read that fails rather than waits), the bloom filters
+  // ruling the other tables out. Like RocksDB's read_tier =
+  // kBlockCacheTier, plus the page cache. nullopt when the answer needs a
+  // disk read: co_await get() then. An answered lookup counts in stats() as a get; an
+  // unanswered one does not. Errors (closed, a corrupt cached block) are
+  // answers, with `error` set. Any thread; like get(), it never blocks on I/O.
+  struct cached_get {
+    boost::system::error_code error;
+    std::optional<std::string> value;
+  };
+  std::optional<cached_get> try_get(std::string_view key, const read_options& ro = {});
+
   // The newest visible state, pinned; pass it in read_options.
   std::shared_ptr<const strata::snapshot> snapshot();
 

@@ -1288,6 +1288,32 @@ void db_impl::get(std::string key, read_options ro, get_handler handler) {
                  });
 }
 
+bool db_impl::try_get(std::string_view key, const read_options& ro, std::error_code& error,
+                      std::optional<std::string>& value) {
+  {
+    std::lock_guard lock(mu_);
+    if (closing_ || closed_) {
+      error = errc::closed;
+      return true;
+    }
+  }
+  const auto start = clock::now();
+  const auto view = view_for(key, read_sequence(ro));
+  lookup_result result;
+  std::size_t from = 0;
+  if (!search_without_reads(view, key, result, from)) return false;
+  gets_.fetch_add(1, std::memory_order_relaxed);
+  record_latency(get_latency_, start);
+  if (result.error) {
+    set_error(std::move(result.message));
+    error = result.error;
+    return true;
+  }
+  if (result.value) get_hits_.fetch_add(1, std::memory_order_relaxed);
+  value = std::move(result.value);
+  return true;
+}
+
 void db_impl::get_many(std::vector<std::string> keys, read_options ro, get_many_handler handler) {
   {
     std::lock_guard lock(mu_);
@@ -1546,6 +1572,13 @@ void db::start_write(write_batch batch, write_options wo, detail::posted_handler
 void db::start_get(std::string key, read_options ro,
                    detail::posted_handler<boost::system::error_code, std::optional<std::string>> handler) {
   impl_->get(std::move(key), ro, std::move(handler));
+}
+
+std::optional<db::cached_get> db::try_get(std::string_view key, const read_options& ro) {
+  std::error_code error;
+  std::optional<std::string> value;
+  if (!impl_->try_get(key, ro, error, value)) return std::nullopt;
+  return cached_get{to_boost(error), std::move(value)};
 }
 
 void db::start_get_many(

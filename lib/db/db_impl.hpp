@@ -88,6 +88,8 @@ class db_impl {
 
   void write(write_batch batch, write_options wo, error_handler handler);
   void get(std::string key, read_options ro, get_handler handler);
+  // db::try_get: false when a read is needed (nothing counted then).
+  bool try_get(std::string_view key, const read_options& ro, std::error_code& error, std::optional<std::string>& value);
   void get_many(std::vector<std::string> keys, read_options ro, get_many_handler handler);
   std::shared_ptr<const snapshot> take_snapshot();
   // The oldest sequence a live snapshot pins (what compaction must keep

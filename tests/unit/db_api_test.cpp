@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "db_test_support.hpp"
+#include "fault_injection.hpp"
 #include "strata/db.hpp"
 #include "temp_dir.hpp"
 #include "thread_checks.hpp"
@@ -40,6 +41,11 @@ std::error_code open_error(asio::io_context& ctx, const std::string& path, optio
     if (d) co_await d->close();
     co_return std_ec(ec);
   }());
+}
+
+std::string fmt_key(int i) {
+  std::string k = "key" + std::to_string(i);
+  return std::string(8 - k.size(), '0') + k;  // fixed width: sorted like the numbers
 }
 
 }  // namespace
@@ -120,6 +126,54 @@ BOOST_AUTO_TEST_CASE(estimated_keys_counts_memtables_and_tables) {
   BOOST_TEST(s.table_files >= 1u);
   BOOST_TEST(s.estimated_keys == 90u);
   close_db(ctx, d);
+}
+
+BOOST_AUTO_TEST_CASE(try_get_answers_from_memory_only) {
+  // With an injector installed (none of its faults armed) the tables skip
+  // their non-blocking page-cache reads, so a block that is not in the block
+  // cache needs a read whatever the OS has cached.
+  testing::faults_installed no_page_cache;
+  testing::temp_dir dir;
+  asio::io_context ctx;
+  auto d = open_db(ctx, dir.file("db"));
+  const auto answered = [&](const std::string& key) {
+    const auto r = d->try_get(key);
+    BOOST_REQUIRE(r.has_value());
+    BOOST_REQUIRE(!r->error);
+    return r->value;
+  };
+  BOOST_TEST(!answered("a").has_value());  // an empty db: absent, from memory
+  run(ctx, [&]() -> asio::awaitable<void> {
+    co_await d->put("a", "1");
+    co_await d->put("b", "2");
+    co_await d->erase("b");
+  }());
+  BOOST_TEST((answered("a") == std::string("1")));
+  BOOST_TEST(!answered("b").has_value());  // the tombstone answers
+  BOOST_TEST(d->stats().gets == 3u);
+  BOOST_TEST(d->stats().get_hits == 1u);
+
+  // In a table whose block is not cached: a read is needed, and nothing is counted.
+  run(ctx, [&]() -> asio::awaitable<void> {
+    for (int i = 0; i < 200; ++i) co_await d->put(fmt_key(i), "v" + std::to_string(i));
+    co_await d->flush();
+  }());
+  d->clear_cache();
+  BOOST_TEST(!d->try_get(fmt_key(7)).has_value());
+  BOOST_TEST(d->stats().gets == 3u);
+  // Past every key of the table (the index rules it out): answered.
+  BOOST_TEST(!answered("zzz").has_value());
+  // Once get() has read the block, the same lookup is answered from the cache.
+  const auto read =
+      run(ctx, [&]() -> asio::awaitable<std::optional<std::string>> { co_return co_await d->get(fmt_key(7)); }());
+  BOOST_TEST((read == std::string("v7")));
+  BOOST_TEST((answered(fmt_key(7)) == std::string("v7")));
+  BOOST_TEST(d->stats().gets == 6u);  // 3 + "zzz" + get() + this one
+
+  close_db(ctx, d);
+  const auto closed = d->try_get("a");
+  BOOST_REQUIRE(closed.has_value());
+  BOOST_TEST(std_ec(closed->error) == make_error_code(errc::closed));
 }
 
 BOOST_AUTO_TEST_CASE(every_completion_token_works) {
