@@ -1257,24 +1257,30 @@ asio::awaitable<db_impl::lookup_result> db_impl::search_tables(read_view v, std:
   co_return out;
 }
 
+bool db_impl::closed_to_reads() const {
+  std::lock_guard lock(mu_);
+  return closing_ || closed_;
+}
+
+std::error_code db_impl::settle_get(lookup_result& r, clock::time_point start) {
+  record_latency(get_latency_, start);
+  if (r.error) {
+    set_error(std::move(r.message));
+    return r.error;
+  }
+  if (r.value) get_hits_.fetch_add(1, std::memory_order_relaxed);
+  return {};
+}
+
 void db_impl::get(std::string key, read_options ro, get_handler handler) {
-  {
-    std::lock_guard lock(mu_);
-    if (closing_ || closed_) {
-      handler.complete(to_boost(errc::closed), std::nullopt);
-      return;
-    }
+  if (closed_to_reads()) {
+    handler.complete(to_boost(errc::closed), std::nullopt);
+    return;
   }
   gets_.fetch_add(1, std::memory_order_relaxed);
   auto finish = [this, start = clock::now()](get_handler& h, lookup_result r) {
-    record_latency(get_latency_, start);
-    if (r.error) {
-      set_error(std::move(r.message));
-      h.complete(to_boost(r.error), std::nullopt);
-      return;
-    }
-    if (r.value) get_hits_.fetch_add(1, std::memory_order_relaxed);
-    h.complete({}, std::move(r.value));
+    const std::error_code ec = settle_get(r, start);
+    h.complete(to_boost(ec), ec ? std::nullopt : std::move(r.value));
   };
   auto view = view_for(key, read_sequence(ro));
   lookup_result result;
@@ -1290,12 +1296,9 @@ void db_impl::get(std::string key, read_options ro, get_handler handler) {
 
 bool db_impl::try_get(std::string_view key, const read_options& ro, std::error_code& error,
                       std::optional<std::string>& value) {
-  {
-    std::lock_guard lock(mu_);
-    if (closing_ || closed_) {
-      error = errc::closed;
-      return true;
-    }
+  if (closed_to_reads()) {
+    error = errc::closed;
+    return true;
   }
   const auto start = clock::now();
   const auto view = view_for(key, read_sequence(ro));
@@ -1303,24 +1306,15 @@ bool db_impl::try_get(std::string_view key, const read_options& ro, std::error_c
   std::size_t from = 0;
   if (!search_without_reads(view, key, result, from)) return false;
   gets_.fetch_add(1, std::memory_order_relaxed);
-  record_latency(get_latency_, start);
-  if (result.error) {
-    set_error(std::move(result.message));
-    error = result.error;
-    return true;
-  }
-  if (result.value) get_hits_.fetch_add(1, std::memory_order_relaxed);
-  value = std::move(result.value);
+  error = settle_get(result, start);
+  if (!error) value = std::move(result.value);
   return true;
 }
 
 void db_impl::get_many(std::vector<std::string> keys, read_options ro, get_many_handler handler) {
-  {
-    std::lock_guard lock(mu_);
-    if (closing_ || closed_) {
-      handler.complete(to_boost(errc::closed), {});
-      return;
-    }
+  if (closed_to_reads()) {
+    handler.complete(to_boost(errc::closed), {});
+    return;
   }
   gets_.fetch_add(keys.size(), std::memory_order_relaxed);
   const sequence_number seq = read_sequence(ro);  // one snapshot for every key

@@ -161,6 +161,11 @@ class db_impl {
   bool table_answered(const sst::table_reader& table, sst::table_lookup& t, lookup_result& out) const;
   using clock = std::chrono::steady_clock;
   void record_latency(histogram& h, clock::time_point start);
+  // Reads refuse with `closed` once close() has begun.
+  bool closed_to_reads() const;
+  // The end of one get's lookup: its latency, its hit, or its error made
+  // the db's background error. The error to report, if any.
+  std::error_code settle_get(lookup_result& r, clock::time_point start);
   sequence_number read_sequence(const read_options& ro) const;
   read_view view_for(std::string_view key, sequence_number snapshot) const;
   // view_for in two halves, so that a get_many takes mu_ once for all its
