@@ -62,6 +62,26 @@ asio::awaitable<std::error_code> run_compaction_job(const compaction_plan& plan,
     if (out && out->writer) co_await out->writer->drain();
   };
 
+  // LevelDB's ShouldStopBefore: the grandparents wholly before `user_key`
+  // count towards the current output's overlap once it has a first key.
+  std::size_t grandparent_index = 0;
+  std::uint64_t grandparent_overlap = 0;
+  bool seen_key = false;
+  auto overlaps_too_much_before = [&](std::string_view user_key) {
+    const auto& grandparents = plan.grandparents;
+    while (grandparent_index < grandparents.size() &&
+           user_key > sst::user_key_of(grandparents[grandparent_index].largest)) {
+      if (seen_key) grandparent_overlap += grandparents[grandparent_index].size;
+      ++grandparent_index;
+    }
+    seen_key = true;
+    if (options.max_grandparent_overlap_bytes == 0 || grandparent_overlap <= options.max_grandparent_overlap_bytes) {
+      return false;
+    }
+    grandparent_overlap = 0;
+    return true;
+  };
+
   std::string current_user_key;
   bool has_current = false;
   sequence_number last_sequence_for_key = max_sequence_number;
@@ -78,7 +98,8 @@ asio::awaitable<std::error_code> run_compaction_job(const compaction_plan& plan,
     const bool new_user_key = !has_current || parsed.user_key != current_user_key;
     if (new_user_key) {
       // A user key boundary: the only place an output may end.
-      if (out && out->writer->builder().file_size() >= options.target_file_bytes) {
+      const bool stop_for_grandparents = overlaps_too_much_before(parsed.user_key);
+      if (out && (stop_for_grandparents || out->writer->builder().file_size() >= options.target_file_bytes)) {
         if (auto ec = co_await finish_output()) co_return ec;
       }
       current_user_key.assign(parsed.user_key);

@@ -10,7 +10,11 @@
 //     plan's range and the oldest snapshot already sees it (nothing older
 //     remains for it to hide);
 //   * outputs are cut at target_file_bytes, but only between user keys, so
-//     the output files' user-key ranges are disjoint (levels >= 1 need it).
+//     the output files' user-key ranges are disjoint (levels >= 1 need it);
+//   * an output is also cut (between user keys) once the plan's grandparent
+//     files it has passed over hold more than max_grandparent_overlap_bytes
+//     (LevelDB's ShouldStopBefore): a later compaction of that output into
+//     the next level then rewrites a bounded number of bytes there.
 // With options.range, only that part of the inputs is merged (one
 // subcompaction; see subcompaction.hpp). bytes_read is then 0: the caller
 // counts the inputs once for all parts.
@@ -42,8 +46,9 @@ namespace strata::compaction {
 struct job_options {
   sst::table_options table;
   std::uint64_t target_file_bytes = std::uint64_t{64} << 20;
-  sequence_number oldest_snapshot = 0;  // the oldest sequence any reader may still read at
-  key_range range = {};                 // a subcompaction's part of the key space; default: all of it
+  std::uint64_t max_grandparent_overlap_bytes = 0;  // 0: outputs are cut by size only
+  sequence_number oldest_snapshot = 0;              // the oldest sequence any reader may still read at
+  key_range range = {};                             // a subcompaction's part of the key space; default: all of it
 };
 
 // Creates the next output file: its number and the open (truncated) file,

@@ -94,7 +94,12 @@ void leveled_picker::complete(const version& v, compaction_plan& plan) const {
       break;
     }
   }
-  plan.trivial_move = plan.inputs[0].size() == 1 && plan.inputs[1].empty();
+  plan.grandparents.clear();
+  if (plan.output_level() != plan.level && plan.output_level() + 1 < num_levels) {
+    plan.grandparents = overlapping(v, plan.output_level() + 1, smallest, largest);
+  }
+  plan.trivial_move = plan.inputs[0].size() == 1 && plan.inputs[1].empty() &&
+                      plan.grandparent_bytes() <= options_.max_grandparent_overlap_bytes;
 }
 
 void leveled_picker::expand(const version& v, compaction_plan& plan) const {

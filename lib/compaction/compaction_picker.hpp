@@ -48,6 +48,10 @@ struct leveled_options {
   // the key range its level n+1 files span anyway, unless that makes the
   // job larger than this (LevelDB: 25 target files).
   std::uint64_t expanded_compaction_limit = std::uint64_t{25} * (64u << 20);
+  // A single file moves down a level without a rewrite only if it overlaps
+  // at most this many bytes two levels down (LevelDB: 10 target files);
+  // otherwise compacting it later would rewrite all of them at once.
+  std::uint64_t max_grandparent_overlap_bytes = std::uint64_t{10} * (64u << 20);
 };
 
 class compaction_picker {

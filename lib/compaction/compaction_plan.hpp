@@ -19,11 +19,21 @@ struct compaction_plan {
   int level = 0;   // inputs come from level and the output level; outputs go to the output level
   int output = 1;  // level + 1, or level itself when a db::compact() rewrites the bottom level
   std::array<std::vector<db_internal::table_file>, 2> inputs;  // [0] from level, [1] from the output level
+  // The files of the level below the output level that meet the plan's key
+  // range, in key order (LevelDB's "grandparents"). The job cuts an output
+  // early when it would overlap too many of their bytes, so that compacting
+  // that output later rewrites a bounded amount of the level below.
+  std::vector<db_internal::table_file> grandparents;
   bool bottommost = false;    // nothing below the output level overlaps the inputs' key range
-  bool trivial_move = false;  // inputs[0] is one file, inputs[1] is empty: move it down
+  bool trivial_move = false;  // inputs[0] is one file, inputs[1] is empty, few grandparent bytes: move it down
   double score = 0;           // why it was picked (>= 1 for automatic compactions)
 
   int output_level() const noexcept { return output; }
+  std::uint64_t grandparent_bytes() const noexcept {
+    std::uint64_t n = 0;
+    for (const auto& f : grandparents) n += f.size;
+    return n;
+  }
   std::uint64_t input_bytes() const noexcept {
     std::uint64_t n = 0;
     for (const auto& side : inputs)

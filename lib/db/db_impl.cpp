@@ -227,7 +227,8 @@ db_impl::db_impl(std::string path, options opts)
                .max_bytes_for_level_multiplier = opts.max_bytes_for_level_multiplier,
                .choice = opts.compaction_round_robin ? compaction::file_choice::round_robin
                                                      : compaction::file_choice::min_overlapping_ratio,
-               .expanded_compaction_limit = 25 * std::max<std::uint64_t>(1, opts.target_file_bytes)}) {
+               .expanded_compaction_limit = 25 * std::max<std::uint64_t>(1, opts.target_file_bytes),
+               .max_grandparent_overlap_bytes = 10 * std::max<std::uint64_t>(1, opts.target_file_bytes)}) {
   if (auto* faults = io::process_fault_injector()) engine_->set_fault_injector(faults);
 }
 
@@ -929,6 +930,7 @@ void db_impl::run_compaction(compaction::compaction_plan plan, bool manual) {
                     .bits_per_key = options_.bits_per_key,
                     .data_compression = options_.compress_tables ? sst::compression::lz4 : sst::compression::none},
           .target_file_bytes = std::max<std::uint64_t>(1, options_.target_file_bytes),
+          .max_grandparent_overlap_bytes = 10 * std::max<std::uint64_t>(1, options_.target_file_bytes),
           .oldest_snapshot = oldest,
           .range = std::move(range)};
     };

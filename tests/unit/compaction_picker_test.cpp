@@ -96,6 +96,28 @@ BOOST_AUTO_TEST_CASE(ties_go_round_the_cursor) {
   BOOST_TEST(taken == (std::vector<std::uint64_t>{1, 2, 3}), boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(grandparents_are_listed_and_bound_trivial_moves) {
+  // Level 1's file 1 (b..m) overlaps nothing in level 2, so it could move
+  // down as it is; level 3 under it holds 3 x 4 MiB in b..m (file 22 is
+  // outside). Within the 10 MiB grandparent limit it is a rewrite, with a
+  // 20 MiB limit a move. The plan lists the overlapping level-3 files.
+  version v;
+  v.levels[1] = {file(1, "b", "m", 12 * mib)};
+  v.levels[2] = {file(10, "x", "y", 1 * mib)};
+  v.levels[3] = {file(20, "a", "c", 4 * mib), file(21, "d", "f", 4 * mib), file(23, "k", "n", 4 * mib),
+                 file(22, "p", "q", 4 * mib)};
+  leveled_picker tight({.max_bytes_for_level_base = 10 * mib, .max_grandparent_overlap_bytes = 10 * mib});
+  auto plan = tight.pick(v, idle);
+  BOOST_TEST_REQUIRE(plan.has_value());
+  BOOST_TEST(numbers(plan->grandparents) == (std::vector<std::uint64_t>{20, 21, 23}), boost::test_tools::per_element());
+  BOOST_TEST(plan->inputs[1].empty());
+  BOOST_TEST(!plan->trivial_move);
+  leveled_picker roomy({.max_bytes_for_level_base = 10 * mib, .max_grandparent_overlap_bytes = 20 * mib});
+  plan = roomy.pick(v, idle);
+  BOOST_TEST_REQUIRE(plan.has_value());
+  BOOST_TEST(plan->trivial_move);
+}
+
 BOOST_AUTO_TEST_CASE(expansion_takes_level_n_files_inside_the_range) {
   // Level 1 file 1 (b..c) pulls in level 2's file 10 (a..z); files 2 and 3
   // lie inside a..z and bring nothing new: they join. With a limit below
