@@ -2,6 +2,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/defer.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -202,8 +203,11 @@ asio::awaitable<void> wal_writer::run_groups(std::shared_ptr<wal_writer> w) {
     // they append again before we look at the queue, so they join the next
     // group instead of waiting one whole group behind it. Without this,
     // N writers on one thread settle into two alternating groups of N/2
-    // and each write carries half of them.
-    co_await asio::post(w->executor_, asio::use_awaitable);
+    // and each write carries half of them. defer, not post: the loop goes
+    // behind them on the pool's queue without waking another pool thread to
+    // take it over (a post from a pool thread wakes an idle one; with two
+    // threads that made every group a hand-off between them).
+    co_await asio::defer(w->executor_, asio::use_awaitable);
   }
 }
 
