@@ -46,6 +46,7 @@
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/container/small_vector.hpp>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -131,16 +132,20 @@ class db_impl {
   // table, and finds a level's table by binary search.
   struct table_set {
     std::shared_ptr<const db_internal::version> version;
+    std::uint64_t generation = 0;  // versions_.generation() of `version`
     std::array<std::vector<std::shared_ptr<open_table>>, db_internal::num_levels> levels;
     // Levels >= 1 as the runs a scan's level children read (built once per
     // version, so making an iterator costs nothing per table file).
     std::array<std::shared_ptr<const std::vector<compaction::run_table>>, db_internal::num_levels> runs;
   };
-  // What a read looks at, taken under mu_ and then used without it.
+  // What a read looks at, taken under mu_ and then used without it. Inline
+  // storage for the usual counts (an active memtable and a sealed one or
+  // two; a few level-0 tables and one per deeper level): a get allocates
+  // nothing for its view.
   struct read_view {
-    std::vector<std::shared_ptr<mem_state>> mems;  // newest first
-    std::shared_ptr<const table_set> set;          // keeps `tables` open
-    std::vector<const open_table*> tables;         // in search order
+    boost::container::small_vector<std::shared_ptr<mem_state>, 3> mems;  // newest first
+    std::shared_ptr<const table_set> set;                                // keeps `tables` open
+    boost::container::small_vector<const open_table*, 16> tables;        // in search order
     sequence_number snapshot = 0;
   };
   // The table_set of the current version (mu_ held).
@@ -161,17 +166,21 @@ class db_impl {
   bool table_answered(const sst::table_reader& table, sst::table_lookup& t, lookup_result& out) const;
   using clock = std::chrono::steady_clock;
   void record_latency(histogram& h, clock::time_point start);
-  // Reads refuse with `closed` once close() has begun.
-  bool closed_to_reads() const;
-  // The end of one get's lookup: its latency, its hit, or its error made
-  // the db's background error. The error to report, if any.
+  // Gets are timed one in get_latency_sampling per thread: the start time
+  // of a timed get, or time_point{} for one that is not.
+  static constexpr std::uint32_t get_latency_sampling = 8;  // a power of two
+  static clock::time_point get_latency_start();
+  // The end of one get's lookup: its latency (if timed), its hit, or its
+  // error made the db's background error. The error to report, if any.
   std::error_code settle_get(lookup_result& r, clock::time_point start);
   sequence_number read_sequence(const read_options& ro) const;
-  read_view view_for(std::string_view key, sequence_number snapshot) const;
+  // The view of one key's get: false (and v untouched) once close() has
+  // begun; one lock of mu_ for both.
+  bool view_for(std::string_view key, sequence_number snapshot, read_view& v) const;
   // view_for in two halves, so that a get_many takes mu_ once for all its
-  // keys: the memtables and tables now (mu_ taken), then the tables that
-  // may hold `key` (replacing v.tables; no lock).
-  read_view current_view(sequence_number snapshot) const;
+  // keys: the memtables and tables now (mu_ taken; false once closing),
+  // then the tables that may hold `key` (replacing v.tables; no lock).
+  bool current_view(sequence_number snapshot, read_view& v) const;
   void choose_tables(read_view& v, std::string_view key) const;
   struct pending_write;
   struct flush_waiter {

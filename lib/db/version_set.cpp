@@ -58,10 +58,19 @@ std::shared_ptr<const version> version_set::current() const {
   return current_;
 }
 
+std::shared_ptr<const version> version_set::current(std::uint64_t& generation) const {
+  std::lock_guard lock(current_mu_);
+  generation = generation_.load(std::memory_order_relaxed);  // only install() writes it, under this lock
+  return current_;
+}
+
 void version_set::install(version v) {
   auto next = std::make_shared<const version>(std::move(v));
   std::lock_guard lock(current_mu_);
   current_ = std::move(next);
+  // Release: whoever reads the new generation also sees current_ replaced
+  // (see generation()).
+  generation_.fetch_add(1, std::memory_order_release);
 }
 
 void version_set::mark_file_number_used(std::uint64_t number) noexcept {

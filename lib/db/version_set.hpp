@@ -17,6 +17,7 @@
 // current(), which may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -48,8 +49,21 @@ class version_set {
   // installs the new version.
   std::error_code log_and_apply(version_edit edit, std::string& message);
 
-  // The newest installed version; any thread.
+  // The newest installed version; any thread. With `generation`, also its
+  // install count (taken together under the same lock).
   std::shared_ptr<const version> current() const;
+  std::shared_ptr<const version> current(std::uint64_t& generation) const;
+  // How many versions have been installed: changes exactly when current()
+  // does. A reader that cached what it built from current() at generation g
+  // may keep using it while generation() == g, without taking the lock or
+  // copying the version's shared_ptr (the db's read path does).
+  std::uint64_t generation() const noexcept {
+    // Acquire pairs with the release increment in install(). A caller that
+    // learned of an install through its own lock (the db's mu_, released
+    // after the install) reads at least that generation anyway (coherence);
+    // a racing install may or may not be seen, which is either order.
+    return generation_.load(std::memory_order_acquire);
+  }
 
   std::uint64_t new_file_number() noexcept { return next_file_number_++; }
   // Makes sure numbers up to `number` are never handed out (recovered logs).
@@ -71,7 +85,8 @@ class version_set {
   const std::string dir_;
   mutable std::mutex current_mu_;  // guards current_ only
   std::shared_ptr<const version> current_;
-  std::uint64_t next_file_number_ = 2;  // 1 is the first MANIFEST
+  std::atomic<std::uint64_t> generation_{0};  // written under current_mu_, read anywhere
+  std::uint64_t next_file_number_ = 2;        // 1 is the first MANIFEST
   std::uint64_t log_number_ = 0;
   sequence_number last_sequence_ = 0;
   std::uint64_t manifest_number_ = 0;
