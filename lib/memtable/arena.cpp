@@ -4,13 +4,14 @@
 #include <cstdlib>
 #include <new>
 
-#include <sys/mman.h>
+#include "util/huge_pages.hpp"
 
 namespace strata::detail {
 
 struct arena::block {
   block* previous;  // the block this one replaced (or the next dedicated one)
   std::size_t capacity;
+  bool huge;  // from util::allocate_maybe_huge (else malloc)
   // Fill mark. Relaxed fetch_add is enough: the RMW alone makes every
   // returned range disjoint, and the block's header was published to this
   // thread by the acquire load of shard::current (or we created it).
@@ -18,7 +19,6 @@ struct arena::block {
 
   char* data() noexcept { return reinterpret_cast<char*>(this + 1); }
 };
-static_assert(sizeof(void*) * 3 % arena::alignment == 0, "block header keeps data aligned");
 
 namespace {
 std::size_t block_size_for(std::size_t requested, bool huge) {
@@ -40,8 +40,7 @@ arena::~arena() {
   auto free_chain = [](block* b) {
     while (b != nullptr) {
       block* previous = b->previous;
-      b->~block();
-      std::free(b);
+      free_block(b);
       b = previous;
     }
   };
@@ -49,14 +48,27 @@ arena::~arena() {
   free_chain(dedicated_.load(std::memory_order_relaxed));
 }
 
+void arena::free_block(block* b) noexcept {
+  const std::size_t total = sizeof(block) + b->capacity;
+  const bool huge = b->huge;
+  b->~block();
+  if (huge) {
+    util::deallocate_maybe_huge(b, total);
+  } else {
+    std::free(b);
+  }
+}
+
 // `capacity` is the usable size; the block's allocation is capacity + header.
 arena::block* arena::new_block(std::size_t capacity, block* previous, bool huge) {
+  static_assert(sizeof(block) % alignment == 0, "block header keeps data aligned");
   const std::size_t total = sizeof(block) + capacity;
-  void* raw = huge ? std::aligned_alloc(huge_page_bytes, total) : std::malloc(total);
+  // A huge block (a multiple of 2 MiB) is its own 2 MiB-aligned mapping
+  // advised as huge pages (util/huge_pages; where THP is off it simply uses
+  // normal pages). It throws bad_alloc itself.
+  void* raw = huge ? util::allocate_maybe_huge(total) : std::malloc(total);
   if (raw == nullptr) throw std::bad_alloc();
-  // Advice only: where THP is off the block simply uses normal pages.
-  if (huge) (void)::madvise(raw, total, MADV_HUGEPAGE);
-  return new (raw) block{previous, capacity, {0}};
+  return new (raw) block{previous, capacity, huge, {0}};
 }
 
 char* arena::allocate_dedicated(std::size_t bytes) {
@@ -102,8 +114,7 @@ char* arena::allocate(std::size_t bytes, unsigned shard_index) {
       return fresh->data();
     }
     // Lost the race: fresh was never visible to anyone; b is now the winner's block.
-    fresh->~block();
-    std::free(fresh);
+    free_block(fresh);
   }
 }
 

@@ -9,7 +9,7 @@
 // rest of a shared one.
 //
 // Blocks of 2 MiB or more can be backed by transparent huge pages
-// (madvise(MADV_HUGEPAGE) on a 2 MiB-aligned block): a memtable is a large
+// (util/huge_pages: a 2 MiB-aligned mapping advised MADV_HUGEPAGE): a memtable is a large
 // pointer-chased structure, and with 4 KiB pages nearly every node visit of a
 // search also misses the TLB (worse under a VM's nested paging).
 //
@@ -57,6 +57,7 @@ class arena {
   };
 
   block* new_block(std::size_t capacity, block* previous, bool huge);
+  static void free_block(block* b) noexcept;
   char* allocate_dedicated(std::size_t bytes);
 
   const bool huge_pages_;
