@@ -37,6 +37,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "strata/detail/posted_handler.hpp"
@@ -272,13 +273,20 @@ class db {
   }
   // Completion: (error_code, std::optional<std::string>): nullopt if absent.
   template <typename Token = default_token>
+  // With the default token (co_await db->get(k)), a get that memory can
+  // answer (see try_get) completes without suspending: no post, no resume.
   auto get(std::string_view key, read_options ro = {}, Token&& token = {}) {
-    return boost::asio::async_initiate<Token, void(boost::system::error_code, std::optional<std::string>)>(
-        [this](auto handler, std::string k, read_options r) {
-          start_get(std::move(k), r,
-                    detail::posted_handler<boost::system::error_code, std::optional<std::string>>(std::move(handler)));
-        },
-        token, std::string(key), ro);
+    if constexpr (std::is_same_v<std::decay_t<Token>, default_token>) {
+      return get_now_or_later(std::string(key), ro);
+    } else {
+      return boost::asio::async_initiate<Token, void(boost::system::error_code, std::optional<std::string>)>(
+          [this](auto handler, std::string k, read_options r) {
+            start_get(
+                std::move(k), r,
+                detail::posted_handler<boost::system::error_code, std::optional<std::string>>(std::move(handler)));
+          },
+          token, std::string(key), ro);
+    }
   }
   // All keys at one snapshot. Completion: (error_code,
   // std::vector<std::optional<std::string>>), in the order of `keys`.
@@ -379,6 +387,8 @@ class db {
   void start_write(write_batch batch, write_options wo, detail::posted_handler<boost::system::error_code> handler);
   void start_get(std::string key, read_options ro,
                  detail::posted_handler<boost::system::error_code, std::optional<std::string>> handler);
+  // get() with the default token: try_get, else the posted get.
+  boost::asio::awaitable<std::optional<std::string>> get_now_or_later(std::string key, read_options ro);
   void start_get_many(
       std::vector<std::string> keys, read_options ro,
       detail::posted_handler<boost::system::error_code, std::vector<std::optional<std::string>>> handler);

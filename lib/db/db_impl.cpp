@@ -1578,6 +1578,24 @@ void db::start_get(std::string key, read_options ro,
   impl_->get(std::move(key), ro, std::move(handler));
 }
 
+asio::awaitable<std::optional<std::string>> db::get_now_or_later(std::string key, read_options ro) {
+  // The architecture's rule: a memtable (or cache) hit completes without
+  // suspending. An unanswered try_get costs the search up to the table that
+  // needs a read; get() then repeats it before reading (cheap next to the read).
+  if (auto answered = try_get(key, ro)) {
+    if (answered->error) throw boost::system::system_error(answered->error);  // as use_awaitable does
+    co_return std::move(answered->value);
+  }
+  auto value = co_await asio::async_initiate<const asio::use_awaitable_t<>&,
+                                             void(boost::system::error_code, std::optional<std::string>)>(
+      [this](auto handler, std::string k, read_options r) {
+        start_get(std::move(k), r,
+                  detail::posted_handler<boost::system::error_code, std::optional<std::string>>(std::move(handler)));
+      },
+      asio::use_awaitable, std::move(key), ro);
+  co_return value;
+}
+
 std::optional<db::cached_get> db::try_get(std::string_view key, const read_options& ro) {
   std::error_code error;
   std::optional<std::string> value;

@@ -6,6 +6,7 @@
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
@@ -194,6 +195,50 @@ BOOST_AUTO_TEST_CASE(get_latency_is_sampled_but_never_empty) {
   BOOST_TEST(s.get_p50_us > 0.0);
   BOOST_TEST(s.get_p999_us >= s.get_p50_us);
   close_db(ctx, d);
+}
+
+// The architecture's rule: `co_await db->get(k)` on a memtable hit completes
+// without suspending. A handler posted just before the get runs only after
+// the coroutine's own next step if the get never went through the
+// scheduler; one that had to wait for a read (a table block not cached,
+// page cache reads disabled) lets it run first. Errors still throw.
+BOOST_AUTO_TEST_CASE(awaited_memory_hits_do_not_suspend) {
+  testing::faults_installed no_page_cache;
+  testing::temp_dir dir;
+  asio::io_context ctx;
+  auto d = open_db(ctx, dir.file("db"));
+  run(ctx, [&]() -> asio::awaitable<void> {
+    for (int i = 0; i < 100; ++i) co_await d->put(fmt_key(i), "v" + std::to_string(i));
+    co_await d->flush();  // into a table
+    co_await d->put("mem", "hit");
+  }());
+  d->clear_cache();
+  bool posted_ran = false;
+  const auto order = run(ctx, [&]() -> asio::awaitable<std::pair<bool, bool>> {
+    posted_ran = false;
+    asio::post(ctx, [&] { posted_ran = true; });
+    const auto hit = co_await d->get("mem");
+    const bool ran_during_hit = posted_ran;
+    BOOST_TEST((hit == std::string("hit")));
+    posted_ran = false;
+    asio::post(ctx, [&] { posted_ran = true; });
+    const auto read = co_await d->get(fmt_key(5));  // its block must be read
+    BOOST_TEST((read == std::string("v5")));
+    co_return std::pair{ran_during_hit, posted_ran};
+  }());
+  BOOST_TEST(!order.first);  // the hit did not suspend
+  BOOST_TEST(order.second);  // the read did
+  BOOST_TEST(d->stats().gets == 2u);
+  close_db(ctx, d);
+  bool threw = false;
+  run(ctx, [&]() -> asio::awaitable<void> {
+    try {
+      co_await d->get("mem");
+    } catch (const boost::system::system_error& e) {
+      threw = std_ec(e.code()) == make_error_code(errc::closed);
+    }
+  }());
+  BOOST_TEST(threw);
 }
 
 BOOST_AUTO_TEST_CASE(every_completion_token_works) {
