@@ -272,20 +272,14 @@ class db {
         token, std::move(batch), wo);
   }
   // Completion: (error_code, std::optional<std::string>): nullopt if absent.
-  template <typename Token = default_token>
   // With the default token (co_await db->get(k)), a get that memory can
   // answer (see try_get) completes without suspending: no post, no resume.
+  template <typename Token = default_token>
   auto get(std::string_view key, read_options ro = {}, Token&& token = {}) {
     if constexpr (std::is_same_v<std::decay_t<Token>, default_token>) {
       return get_now_or_later(std::string(key), ro);
     } else {
-      return boost::asio::async_initiate<Token, void(boost::system::error_code, std::optional<std::string>)>(
-          [this](auto handler, std::string k, read_options r) {
-            start_get(
-                std::move(k), r,
-                detail::posted_handler<boost::system::error_code, std::optional<std::string>>(std::move(handler)));
-          },
-          token, std::string(key), ro);
+      return initiate_get(std::string(key), ro, std::forward<Token>(token));
     }
   }
   // All keys at one snapshot. Completion: (error_code,
@@ -389,6 +383,16 @@ class db {
                  detail::posted_handler<boost::system::error_code, std::optional<std::string>> handler);
   // get() with the default token: try_get, else the posted get.
   boost::asio::awaitable<std::optional<std::string>> get_now_or_later(std::string key, read_options ro);
+  // The posted get, for any token.
+  template <typename Token>
+  auto initiate_get(std::string key, read_options ro, Token&& token) {
+    return boost::asio::async_initiate<Token, void(boost::system::error_code, std::optional<std::string>)>(
+        [this](auto handler, std::string k, read_options r) {
+          start_get(std::move(k), r,
+                    detail::posted_handler<boost::system::error_code, std::optional<std::string>>(std::move(handler)));
+        },
+        token, std::move(key), ro);
+  }
   void start_get_many(
       std::vector<std::string> keys, read_options ro,
       detail::posted_handler<boost::system::error_code, std::vector<std::optional<std::string>>> handler);

@@ -1267,7 +1267,7 @@ asio::awaitable<db_impl::lookup_result> db_impl::search_tables(read_view v, std:
 db_impl::clock::time_point db_impl::get_latency_start() {
   // Every 8th get of each thread is timed: two clock reads cost a memtable
   // hit about 9 % of its time (50 of 540 ns here), and an eighth of the gets
-  // still gives unbiased percentiles (docs/db.md, "Statistics").
+  // still gives unbiased percentiles (docs/db.md, "Reads").
   thread_local std::uint32_t gets_on_this_thread = 0;
   if ((++gets_on_this_thread & (get_latency_sampling - 1)) != 0) return {};
   return clock::now();
@@ -1586,13 +1586,7 @@ asio::awaitable<std::optional<std::string>> db::get_now_or_later(std::string key
     if (answered->error) throw boost::system::system_error(answered->error);  // as use_awaitable does
     co_return std::move(answered->value);
   }
-  auto value = co_await asio::async_initiate<const asio::use_awaitable_t<>&,
-                                             void(boost::system::error_code, std::optional<std::string>)>(
-      [this](auto handler, std::string k, read_options r) {
-        start_get(std::move(k), r,
-                  detail::posted_handler<boost::system::error_code, std::optional<std::string>>(std::move(handler)));
-      },
-      asio::use_awaitable, std::move(key), ro);
+  auto value = co_await initiate_get(std::move(key), ro, asio::use_awaitable);
   co_return value;
 }
 
