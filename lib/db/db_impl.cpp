@@ -1062,6 +1062,11 @@ std::error_code db_impl::run_subcompactions(const compaction::compaction_plan& p
 void db_impl::after_compaction(const compaction::compaction_plan& plan, bool manual, std::error_code ec,
                                std::string message, std::vector<std::uint64_t> unlink, double seconds,
                                std::uint64_t read, std::uint64_t written) {
+  // The inputs go before the job counts as finished, so that once stats()
+  // shows no compaction running the directory holds exactly the version's
+  // tables. The edit that dropped them is durable, and readers holding
+  // them keep their open files (tables_ lets go of them below).
+  for (const auto n : unlink) io::remove_file(db_internal::table_file_name(path_, n));
   std::vector<std::function<void()>> wake;
   std::vector<error_handler> manual_done;
   {
@@ -1096,7 +1101,6 @@ void db_impl::after_compaction(const compaction::compaction_plan& plan, bool man
     maybe_schedule_compaction_locked();
     finish_close_if_idle_locked();
   }
-  for (const auto n : unlink) io::remove_file(db_internal::table_file_name(path_, n));
   for (auto& h : manual_done) h.complete(to_boost(ec));
   for (auto& f : wake) f();
 }
