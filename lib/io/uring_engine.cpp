@@ -17,8 +17,10 @@ namespace {
 // The kernel may map a new ring where a destroyed one was. munmap/mmap
 // order the two, but ThreadSanitizer cannot see that and reports the new
 // ring thread's SQE writes as racing with the old one's. Every ring's
-// teardown releases this token and every ring's setup acquires it, which
-// is the ordering the kernel provides.
+// teardown releases this token (after its thread is joined, before the
+// munmap) and every ring's setup acquires it (after the mmap), which is the
+// ordering the kernel provides. Released after the munmap, a ring mapped in
+// between could acquire first and see no order at all.
 char ring_memory_reuse;
 void ring_mapped() noexcept { __tsan_acquire(&ring_memory_reuse); }
 void ring_unmapped() noexcept { __tsan_release(&ring_memory_reuse); }
@@ -59,8 +61,10 @@ uring_engine::~uring_engine() {
     thread_.join();
   }
   if (ring_ready_) {
-    io_uring_queue_exit(&ring_);
+    // Before the unmap: a ring mapped at this address later (after the
+    // munmap) then acquires after this release.
     ring_unmapped();
+    io_uring_queue_exit(&ring_);
   }
   if (event_fd_ >= 0) ::close(event_fd_);
 }
