@@ -3,7 +3,7 @@
 // LevelDB (and RocksDB) through their public DB APIs, in one run.
 //
 //   fill_bench [--num=N] [--quick] [--reads=R] [--scans=S] [--writers=W] [--batch=B]
-//              [--subcompactions=N] [--scan_length=L] [--only=strata|leveldb|rocksdb] [--dir=PATH]
+//              [--subcompactions=N] [--round_robin] [--scan_length=L] [--only=strata|leveldb|rocksdb] [--dir=PATH]
 //
 // Reported per engine:
 //   fill      puts/s, no sync (the WAL reaches the OS page cache, as in
@@ -44,6 +44,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <random>
 #include <sstream>
 #include <string>
@@ -85,6 +86,7 @@ int scan_length = 100;  // --scan_length: 0 measures making an iterator and seek
 constexpr std::size_t single_writer_puts = 20000;
 unsigned writers = 16;
 unsigned subcompactions = 1;  // --subcompactions: Strata's options.subcompactions
+bool round_robin = false;     // --round_robin: Strata's options.compaction_round_robin
 unsigned batch = 1;  // --batch: puts per write_batch during the fill (all engines)  // --writers: Strata's puts in
                      // flight during the fill
 
@@ -157,6 +159,7 @@ asio::awaitable<row> run_strata(const workload& w, std::string dir) {
   o.max_bytes_for_level_multiplier = 10;
   o.target_file_bytes = target_file;
   o.subcompactions = subcompactions;
+  o.compaction_round_robin = round_robin;
   auto ex = co_await asio::this_coro::executor;
   auto db = co_await strata::db::open(ex, dir, o);
 
@@ -403,6 +406,16 @@ row bench_rocksdb(const workload& w, const std::string& dir) {
     db->GetProperty(fmt::format("rocksdb.num-files-at-level{}", l), &files);
     r.detail += " " + files;
   }
+  // Per-level compaction writes (the "Write(GB)" column of rocksdb.stats).
+  std::map<std::string, std::string> cf;
+  if (db->GetMapProperty(rocksdb::DB::Properties::kCFStats, &cf)) {
+    r.detail += "; MiB written into level";
+    for (int l = 0; l < 7; ++l) {
+      const auto it = cf.find(fmt::format("compaction.L{}.WriteGB", l));
+      if (it != cf.end() && std::stod(it->second) > 0)
+        r.detail += fmt::format(" {}: {:.0f}", l, std::stod(it->second) * 1024);
+    }
+  }
 
   t = clock_type::now();
   std::string v;
@@ -459,12 +472,14 @@ int main(int argc, char** argv) {
       writers = std::max(1, std::stoi(std::string(a.substr(10))));
     else if (a.starts_with("--scan_length="))
       scan_length = std::max(0, std::stoi(std::string(a.substr(14))));
+    else if (a == "--round_robin")
+      round_robin = true;
     else if (a.starts_with("--dir="))
       dir = std::string(a.substr(6));
     else {
       fmt::print(stderr,
                  "usage: fill_bench [--num=N] [--quick] [--reads=R] [--scans=S] [--writers=W] [--batch=B] "
-                 "[--subcompactions=N] "
+                 "[--subcompactions=N] [--round_robin] "
                  "[--scan_length=L] [--only=strata|leveldb|rocksdb] [--dir=PATH]\n");
       return 2;
     }

@@ -71,7 +71,8 @@ struct options {
   // at level0_stop_writes_trigger a full memtable waits for compaction
   // before it is sealed. Level n >= 1 is compacted into n+1 once it holds
   // more than max_bytes_for_level_base * multiplier^(n-1) bytes. Outputs
-  // are cut at target_file_bytes (between user keys).
+  // are cut at target_file_bytes (between user keys); see also
+  // align_compaction_outputs.
   unsigned level0_compaction_trigger = 4;
   unsigned level0_slowdown_writes_trigger = 8;
   unsigned level0_stop_writes_trigger = 12;
@@ -84,6 +85,14 @@ struct options {
   // kMinOverlappingRatio, the lower write amplification); true the next
   // one round the key space (LevelDB's way).
   bool compaction_round_robin = false;
+  // true (default): a compaction output ends, once past half its target
+  // size, where a file of the level below its own begins or ends, and may
+  // grow to 2 * target_file_bytes waiting for one (RocksDB's
+  // level_compaction_dynamic_file_size, on by default since 7.8). A later
+  // compaction of it then rewrites whole files below it, not slivers:
+  // lower write amplification, more varied file sizes. false: outputs end
+  // at target_file_bytes (LevelDB's way).
+  bool align_compaction_outputs = true;
   // A compaction reads its inputs this many bytes at a time (one large
   // read instead of one per block; RocksDB's compaction_readahead_size).
   // 0: block by block.

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "compaction/merging_iterator.hpp"
 #include "sst/internal_key.hpp"
 #include "sst/table_writer.hpp"
@@ -62,24 +64,53 @@ asio::awaitable<std::error_code> run_compaction_job(const compaction_plan& plan,
     if (out && out->writer) co_await out->writer->drain();
   };
 
-  // LevelDB's ShouldStopBefore: the grandparents wholly before `user_key`
-  // count towards the current output's overlap once it has a first key.
+  // Where the merge stands among the plan's grandparents: grandparent_index
+  // is the first one not wholly before the current user key, and
+  // inside_grandparent says the key falls within it. Every change of
+  // (index, inside) between two user keys is a grandparent boundary: an
+  // output ended there shares no grandparent with the next one.
+  const auto& grandparents = plan.grandparents;
   std::size_t grandparent_index = 0;
-  std::uint64_t grandparent_overlap = 0;
+  bool inside_grandparent = false;
+  std::uint64_t grandparent_overlap = 0;  // LevelDB's ShouldStopBefore: bytes passed over by the current output
+  std::size_t boundaries_in_output = 0;   // boundaries crossed since the current output began
   bool seen_key = false;
-  auto overlaps_too_much_before = [&](std::string_view user_key) {
-    const auto& grandparents = plan.grandparents;
+  // Moves to `user_key`; returns how many grandparent boundaries lie
+  // between the previous user key and it (none for the first key).
+  auto advance_grandparents = [&](std::string_view user_key) -> std::size_t {
+    const std::size_t before = 2 * grandparent_index + (inside_grandparent ? 1 : 0);
     while (grandparent_index < grandparents.size() &&
            user_key > sst::user_key_of(grandparents[grandparent_index].largest)) {
-      if (seen_key) grandparent_overlap += grandparents[grandparent_index].size;
+      grandparent_overlap += grandparents[grandparent_index].size;
       ++grandparent_index;
     }
+    inside_grandparent = grandparent_index < grandparents.size() &&
+                         user_key >= sst::user_key_of(grandparents[grandparent_index].smallest);
+    const std::size_t crossed = seen_key ? 2 * grandparent_index + (inside_grandparent ? 1 : 0) - before : 0;
     seen_key = true;
-    if (options.max_grandparent_overlap_bytes == 0 || grandparent_overlap <= options.max_grandparent_overlap_bytes) {
-      return false;
+    return crossed;
+  };
+  // With alignment an output may grow to twice the target while it waits
+  // for a boundary (RocksDB 7.8's level_compaction_dynamic_file_size).
+  const bool align = options.align_to_grandparents && !grandparents.empty();
+  const std::uint64_t max_file_bytes = align ? 2 * options.target_file_bytes : options.target_file_bytes;
+  // Whether the current output ends before `user_key`, the next user key.
+  auto should_stop_before = [&](std::string_view user_key) {
+    const std::size_t crossed = advance_grandparents(user_key);
+    if (!out) return false;
+    boundaries_in_output += crossed;
+    const std::uint64_t size = out->writer->builder().file_size();
+    if (size >= max_file_bytes) return true;
+    if (options.max_grandparent_overlap_bytes != 0 && grandparent_overlap > options.max_grandparent_overlap_bytes) {
+      return true;
     }
-    grandparent_overlap = 0;
-    return true;
+    if (!align) return false;
+    // At a boundary, an output past 55 % of the target ends; the more
+    // boundaries it already spans (small grandparents), the fuller it must
+    // be first, up to 90 % (RocksDB's rule, from its simulations).
+    if (crossed == 0) return false;
+    const std::uint64_t percent = 50 + 5 * std::min<std::size_t>(boundaries_in_output, 8);
+    return size > options.target_file_bytes * percent / 100;
   };
 
   std::string current_user_key;
@@ -98,8 +129,7 @@ asio::awaitable<std::error_code> run_compaction_job(const compaction_plan& plan,
     const bool new_user_key = !has_current || parsed.user_key != current_user_key;
     if (new_user_key) {
       // A user key boundary: the only place an output may end.
-      const bool stop_for_grandparents = overlaps_too_much_before(parsed.user_key);
-      if (out && (stop_for_grandparents || out->writer->builder().file_size() >= options.target_file_bytes)) {
+      if (should_stop_before(parsed.user_key)) {
         if (auto ec = co_await finish_output()) co_return ec;
       }
       current_user_key.assign(parsed.user_key);
@@ -119,6 +149,8 @@ asio::awaitable<std::error_code> run_compaction_job(const compaction_plan& plan,
         out = std::make_unique<output>();
         if (auto ec = new_output(out->meta.number, out->file, message)) co_return ec;
         out->writer = std::make_unique<sst::table_file_writer>(*out->file, options.table);
+        grandparent_overlap = 0;  // the grandparents wholly before this key are not the new output's
+        boundaries_in_output = 0;
         out->meta.smallest.assign(key);
         out->meta.smallest_sequence = parsed.sequence;
         out->meta.largest_sequence = parsed.sequence;

@@ -14,7 +14,14 @@
 //   * an output is also cut (between user keys) once the plan's grandparent
 //     files it has passed over hold more than max_grandparent_overlap_bytes
 //     (LevelDB's ShouldStopBefore): a later compaction of that output into
-//     the next level then rewrites a bounded number of bytes there.
+//     the next level then rewrites a bounded number of bytes there;
+//   * with align_to_grandparents, an output also ends where a grandparent
+//     file begins or ends once it holds (55 + 5 * boundaries it spans, at
+//     most 90) % of target_file_bytes, and may grow to twice the target
+//     while it waits for one (RocksDB 7.8's level_compaction_dynamic_file_size).
+//     Compacting it later then takes whole files of the next level, not a
+//     sliver of one at each end that would be rewritten again with its
+//     neighbour (RocksDB measured about 12 % less compaction writing).
 // With options.range, only that part of the inputs is merged (one
 // subcompaction; see subcompaction.hpp). bytes_read is then 0: the caller
 // counts the inputs once for all parts.
@@ -47,8 +54,11 @@ struct job_options {
   sst::table_options table;
   std::uint64_t target_file_bytes = std::uint64_t{64} << 20;
   std::uint64_t max_grandparent_overlap_bytes = 0;  // 0: outputs are cut by size only
-  sequence_number oldest_snapshot = 0;              // the oldest sequence any reader may still read at
-  key_range range = {};                             // a subcompaction's part of the key space; default: all of it
+  // Prefer to end outputs where a grandparent file ends or begins (see the
+  // top of this file); they may then grow to 2 * target_file_bytes.
+  bool align_to_grandparents = false;
+  sequence_number oldest_snapshot = 0;  // the oldest sequence any reader may still read at
+  key_range range = {};                 // a subcompaction's part of the key space; default: all of it
 };
 
 // Creates the next output file: its number and the open (truncated) file,

@@ -41,6 +41,12 @@ std::string open_error;  // guarded by open_error_mu
 
 boost::system::error_code to_boost(std::error_code ec) { return ec; }
 
+// The grandparent bytes one compaction output may overlap, which also
+// bounds trivial moves: LevelDB's 10 target files.
+std::uint64_t grandparent_overlap_limit(const options& o) {
+  return 10 * std::max<std::uint64_t>(1, o.target_file_bytes);
+}
+
 // Any file a db would have written: a directory holding one is not empty.
 // MANIFEST and temp files alone are what a crash during the db's creation
 // leaves (CURRENT is written last, and the first logs after it): not data.
@@ -228,7 +234,7 @@ db_impl::db_impl(std::string path, options opts)
                .choice = opts.compaction_round_robin ? compaction::file_choice::round_robin
                                                      : compaction::file_choice::min_overlapping_ratio,
                .expanded_compaction_limit = 25 * std::max<std::uint64_t>(1, opts.target_file_bytes),
-               .max_grandparent_overlap_bytes = 10 * std::max<std::uint64_t>(1, opts.target_file_bytes)}) {
+               .max_grandparent_overlap_bytes = grandparent_overlap_limit(opts)}) {
   if (auto* faults = io::process_fault_injector()) engine_->set_fault_injector(faults);
 }
 
@@ -930,7 +936,8 @@ void db_impl::run_compaction(compaction::compaction_plan plan, bool manual) {
                     .bits_per_key = options_.bits_per_key,
                     .data_compression = options_.compress_tables ? sst::compression::lz4 : sst::compression::none},
           .target_file_bytes = std::max<std::uint64_t>(1, options_.target_file_bytes),
-          .max_grandparent_overlap_bytes = 10 * std::max<std::uint64_t>(1, options_.target_file_bytes),
+          .max_grandparent_overlap_bytes = grandparent_overlap_limit(options_),
+          .align_to_grandparents = options_.align_compaction_outputs,
           .oldest_snapshot = oldest,
           .range = std::move(range)};
     };

@@ -1,7 +1,8 @@
 // compaction::run_compaction_job on an in-memory input: where it cuts its
-// output tables. By size, and by the bytes of the plan's grandparent files
-// an output passes over (LevelDB's ShouldStopBefore), always between user
-// keys. Registered as meson test `compaction_job` (suite `unit`).
+// output tables. By size, by the bytes of the plan's grandparent files an
+// output passes over (LevelDB's ShouldStopBefore), and at grandparent
+// boundaries when aligning (RocksDB's dynamic file size), always between
+// user keys. Registered as meson test `compaction_job` (suite `unit`).
 #include <fmt/format.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
@@ -90,7 +91,8 @@ db_internal::table_file grandparent(int first, int last, std::uint64_t size) {
 // k010..k019, and so on. Returns the job's outputs.
 std::vector<db_internal::table_file> outputs(std::uint64_t target_file_bytes,
                                              std::uint64_t max_grandparent_overlap_bytes,
-                                             sequence_number oldest_snapshot = 1000) {
+                                             sequence_number oldest_snapshot = 1000, bool align = false,
+                                             std::size_t block_size = 4096, bool with_grandparents = true) {
   asio::io_context ctx;
   testing::temp_dir dir;
   auto engine = io::make_io_engine({});
@@ -107,10 +109,11 @@ std::vector<db_internal::table_file> outputs(std::uint64_t target_file_bytes,
   compaction::compaction_plan plan;
   plan.level = 1;
   plan.output = 2;
-  for (int g = 0; g < 10; ++g) plan.grandparents.push_back(grandparent(10 * g, 10 * g + 9, 100));
-  const compaction::job_options options{.table = {.block_size = 4096, .bits_per_key = 10},
+  for (int g = 0; g < 10 && with_grandparents; ++g) plan.grandparents.push_back(grandparent(10 * g, 10 * g + 9, 100));
+  const compaction::job_options options{.table = {.block_size = block_size, .bits_per_key = 10},
                                         .target_file_bytes = target_file_bytes,
                                         .max_grandparent_overlap_bytes = max_grandparent_overlap_bytes,
+                                        .align_to_grandparents = align,
                                         .oldest_snapshot = oldest_snapshot};
   std::uint64_t next_number = 1;
   std::vector<std::unique_ptr<io::file>> files;
@@ -183,6 +186,46 @@ BOOST_AUTO_TEST_CASE(a_grandparent_cut_keeps_a_user_keys_versions_together) {
   // before k050, so the second holds both versions, the newest first.
   BOOST_TEST(got[1].smallest == sst::make_internal_key("k050", 200, value_type::value));
   BOOST_TEST(got[0].largest_sequence < 200u);
+}
+
+BOOST_AUTO_TEST_CASE(aligned_outputs_end_where_grandparents_end) {
+  // 64-byte blocks: an output's size grows a few entries at a time. A
+  // target of 400 bytes is about 16 keys, so cuts by size alone fall inside
+  // the 10-key grandparents; aligned, every output but the last ends on a
+  // grandparent's last key (k?09, k?19, ...) and none outgrows twice the
+  // target by more than a block.
+  constexpr std::uint64_t target = 400;
+  const auto by_size = outputs(target, 0, 1000, false, 64);
+  BOOST_TEST_REQUIRE(by_size.size() >= 3u);
+  const bool size_cuts_all_aligned = std::all_of(
+      by_size.begin(), by_size.end() - 1, [](const auto& f) { return sst::user_key_of(f.largest).back() == '9'; });
+  BOOST_TEST(!size_cuts_all_aligned);  // else this setup could not tell the two apart
+
+  const auto aligned = outputs(target, 0, 1000, true, 64);
+  BOOST_TEST_REQUIRE(aligned.size() >= 3u);
+  for (std::size_t i = 0; i + 1 < aligned.size(); ++i) {
+    BOOST_TEST(sst::user_key_of(aligned[i].largest).back() == '9',
+               "output " << i << " ends at " << sst::user_key_of(aligned[i].largest));
+  }
+  for (std::size_t i = 0; i < aligned.size(); ++i) {
+    const std::string_view first = sst::user_key_of(aligned[i].smallest);
+    if (i > 0) BOOST_TEST(first.back() == '0', "output " << i << " starts at " << first);
+  }
+  // Sizes: an aligned output ends only past 55 % of the target, and grows
+  // to at most 2 * target (plus the block that crossed it and the table's
+  // index, filter and footer).
+  for (std::size_t i = 0; i + 1 < aligned.size(); ++i) BOOST_TEST(aligned[i].size > target * 55 / 100);
+  for (const auto& f : aligned) BOOST_TEST(f.size <= 2 * target + 64 + 400);
+}
+
+BOOST_AUTO_TEST_CASE(without_grandparents_alignment_cuts_by_size_alone) {
+  // The last level has no grandparents: aligned outputs there are cut at
+  // the target exactly as unaligned ones (not allowed to grow to twice it).
+  const auto plain = outputs(400, 0, 1000, false, 64, false);
+  const auto aligned = outputs(400, 0, 1000, true, 64, false);
+  BOOST_TEST_REQUIRE(plain.size() >= 3u);
+  BOOST_TEST_REQUIRE(aligned.size() == plain.size());
+  for (std::size_t i = 0; i < plain.size(); ++i) BOOST_TEST(aligned[i].largest == plain[i].largest);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
