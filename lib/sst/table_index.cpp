@@ -1,5 +1,6 @@
 #include "sst/table_index.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -49,7 +50,6 @@ bool table_index::decode(std::string_view block, table_index& out, std::string& 
     keys.append(key);
     key_offsets.push_back(static_cast<std::uint32_t>(keys.size()));
     previous = std::string_view(keys).substr(key_offsets[key_offsets.size() - 2]);
-    prefixes.push_back(prefix_of(user_key_of(key)));
     handles.push_back(h);
   }
   if (it.corrupted() || !reader.valid()) {
@@ -58,6 +58,24 @@ bool table_index::decode(std::string_view block, table_index& out, std::string& 
   }
 
   const std::size_t n = handles.size();
+  // The separators are sorted, so the user-key head that the first and the
+  // second-to-last share is shared by all of them but the last: the 8-byte
+  // prefixes start after it. The last is left out because it is usually a
+  // short successor of the table's last key ("1" after "0000...9999"),
+  // which shares nothing; seek() compares it in full.
+  std::size_t common = 0;
+  if (n > 1) {
+    const std::string_view first = user_key_of(std::string_view(keys).substr(0, key_offsets[1]));
+    const std::string_view last =
+        user_key_of(std::string_view(keys).substr(key_offsets[n - 2], key_offsets[n - 1] - key_offsets[n - 2]));
+    while (common < first.size() && common < last.size() && first[common] == last[common]) ++common;
+  }
+  prefixes.reserve(n);
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    const std::string_view key = std::string_view(keys).substr(key_offsets[i], key_offsets[i + 1] - key_offsets[i]);
+    prefixes.push_back(prefix_of(user_key_of(key).substr(common)));
+  }
+  if (n > 0) prefixes.push_back(UINT64_MAX);  // the last separator's: never searched
   static_assert(alignof(block_handle) <= alignof(std::uint64_t) && sizeof(block_handle) % alignof(std::uint32_t) == 0);
   const std::size_t prefix_bytes = n * sizeof(std::uint64_t);
   const std::size_t handle_bytes = n * sizeof(block_handle);
@@ -76,6 +94,7 @@ bool table_index::decode(std::string_view block, table_index& out, std::string& 
   at += offset_bytes;
   if (!keys.empty()) std::memcpy(at, keys.data(), keys.size());
   out.keys_ = at;
+  out.common_prefix_ = std::string_view(out.keys_, common);  // the first separator's first bytes
   return true;
 }
 
@@ -101,26 +120,44 @@ std::size_t lower_bound_prefix(const std::uint64_t* a, std::size_t n, std::uint6
 }  // namespace
 
 std::size_t table_index::seek(std::string_view target) const noexcept {
-  const std::uint64_t p = prefix_of(user_key_of(target));
-  // lower_bound: the first i with separator(i) >= target. Prefixes order the
-  // separators (non-strictly): every separator before the first prefix >= p
-  // is below target, and every one from the first prefix > p on is above
-  // it; only the run of prefixes equal to p needs full comparisons.
-  std::size_t lo = lower_bound_prefix(prefixes_, size_, p);
-  if (lo == size_ || prefixes_[lo] != p) return lo;
-  std::size_t n = lower_bound_prefix(prefixes_ + lo, size_ - lo, p + 1);
-  if (p == UINT64_MAX) n = size_ - lo;  // (p + 1 wrapped)
-  while (n > 0) {
-    const std::size_t half = n / 2;
-    const std::size_t mid = lo + half;
-    if (compare_internal_keys(separator(mid), target) < 0) {
-      lo = mid + 1;
-      n -= half + 1;
-    } else {
-      n = half;
+  if (size_ == 0) return 0;
+  // The first `searched` separators share common_prefix_ and are searched
+  // by prefix; the last is compared in full.
+  const std::size_t searched = size_ - 1;
+  std::size_t lo = 0;
+  const std::string_view user_key = user_key_of(target);
+  const std::size_t shared = std::min(user_key.size(), common_prefix_.size());
+  const int c = std::memcmp(user_key.data(), common_prefix_.data(), shared);
+  if (c < 0 || (c == 0 && shared < common_prefix_.size())) {
+    return 0;  // below the shared head (or a proper prefix of it): below every separator
+  }
+  if (c > 0) {
+    lo = searched;  // above the head: above every searched separator
+  } else {
+    const std::uint64_t p = prefix_of(user_key.substr(common_prefix_.size()));
+    // lower_bound: the first i with separator(i) >= target. Prefixes order
+    // the separators (non-strictly): every separator before the first
+    // prefix >= p is below target, and every one from the first prefix > p
+    // on is above it; only the run of prefixes equal to p needs full
+    // comparisons.
+    lo = lower_bound_prefix(prefixes_, searched, p);
+    if (lo < searched && prefixes_[lo] == p) {
+      std::size_t n = p == UINT64_MAX ? searched - lo  // (p + 1 would wrap)
+                                      : lower_bound_prefix(prefixes_ + lo, searched - lo, p + 1);
+      while (n > 0) {
+        const std::size_t half = n / 2;
+        const std::size_t mid = lo + half;
+        if (compare_internal_keys(separator(mid), target) < 0) {
+          lo = mid + 1;
+          n -= half + 1;
+        } else {
+          n = half;
+        }
+      }
     }
   }
-  return lo;
+  if (lo < searched) return lo;
+  return compare_internal_keys(separator(searched), target) >= 0 ? searched : size_;
 }
 
 }  // namespace strata::sst
