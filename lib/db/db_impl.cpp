@@ -400,6 +400,13 @@ std::error_code db_impl::recover_locked_directory(std::string& message) {
     // acknowledged: otherwise a power cut takes the whole file.
     if ((ec = io::sync_dir(path_, message))) return ec;
   }
+  // Logs that held no record at all (a db opened and closed without
+  // writes leaves its two fresh logs so) have nothing to keep: they go
+  // below, or every open would add two more. A log with anything in it,
+  // even a damaged record skipped or a torn tail, stays until the flush of
+  // what it recovered makes it obsolete.
+  const bool replayed_logs_were_empty =
+      recovered->empty() && replayed.records == 0 && replayed.dropped_bytes == 0 && !replayed.torn_tail;
   std::lock_guard lock(mu_);
   if (!recovered->empty()) {
     auto state = std::make_shared<mem_state>();
@@ -421,7 +428,9 @@ std::error_code db_impl::recover_locked_directory(std::string& message) {
     const bool obsolete = (kind == db_internal::file_kind::table && live_tables.count(number) == 0) ||
                           kind == db_internal::file_kind::temp ||
                           (kind == db_internal::file_kind::manifest && number != versions_.manifest_number()) ||
-                          (kind == db_internal::file_kind::log && number < versions_.log_number());
+                          (kind == db_internal::file_kind::log &&
+                           (number < versions_.log_number() ||
+                            (replayed_logs_were_empty && std::find(live.begin(), live.end(), number) != live.end())));
     if (obsolete) io::remove_file(entry.path().string());
   }
   refresh_level0_locked();

@@ -263,6 +263,40 @@ BOOST_AUTO_TEST_CASE(open_removes_leftovers) {
   close_db(ctx, again);
 }
 
+BOOST_AUTO_TEST_CASE(opens_without_writes_do_not_pile_up_logs) {
+  // Each open makes two fresh logs (the active WAL and the spare); a db
+  // opened and closed with no write must not keep the earlier ones.
+  testing::temp_dir dir;
+  asio::io_context ctx;
+  const std::string path = dir.file("db");
+  auto d = open_db(ctx, path, small());
+  run(ctx, [&]() -> asio::awaitable<void> {
+    co_await d->put("k", "v");
+    co_await d->flush();
+  }());
+  close_db(ctx, d);
+  d.reset();
+  for (int i = 0; i < 5; ++i) {
+    auto again = open_db(ctx, path, small());
+    close_db(ctx, again);
+  }
+  BOOST_TEST(count_files(path, db_internal::file_kind::log) <= 2u);
+  // A log that holds a write is kept until that write is in a table.
+  auto w = open_db(ctx, path, small());
+  run(ctx, [&]() -> asio::awaitable<void> { co_await w->put("unflushed", "x"); }());
+  close_db(ctx, w);
+  w.reset();
+  auto last = open_db(ctx, path, small());
+  BOOST_TEST(last->stats().recovered_records == 1u);
+  const std::string got = run(ctx, [&]() -> asio::awaitable<std::string> {
+    auto a = co_await last->get("unflushed");
+    auto b = co_await last->get("k");
+    co_return a.value_or("?") + b.value_or("?");
+  }());
+  BOOST_TEST(got == "xv");
+  close_db(ctx, last);
+}
+
 BOOST_AUTO_TEST_CASE(random_operations_match_a_model_across_reopens) {
   for (std::uint64_t seed = 1; seed <= 4; ++seed) {
     BOOST_TEST_CONTEXT("seed " << seed) {
