@@ -466,10 +466,10 @@ void db_impl::write(write_batch batch, write_options wo, error_handler handler) 
     handler.complete(to_boost(errc::invalid_argument));
     return;
   }
-  puts_.fetch_add(puts, std::memory_order_relaxed);
-  erases_.fetch_add(erases, std::memory_order_relaxed);
-  batches_.fetch_add(1, std::memory_order_relaxed);
-  user_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  puts_.add(puts);
+  erases_.add(erases);
+  batches_.add(1);
+  user_bytes_.add(bytes);
   submit(std::make_shared<pending_write>(pending_write{std::move(batch), std::move(handler), wo.sync, nullptr, 0}));
 }
 
@@ -651,8 +651,8 @@ void db_impl::record_latency(histogram& h, clock::time_point start) {
 
 void db_impl::count_filter(const sst::table_reader& t, const sst::table_lookup& r) const noexcept {
   if (!t.has_filter()) return;
-  bloom_checked_.fetch_add(1, std::memory_order_relaxed);
-  if (r.filtered) bloom_useful_.fetch_add(1, std::memory_order_relaxed);
+  bloom_checked_.add(1);
+  if (r.filtered) bloom_useful_.add(1);
 }
 
 bool db_impl::rotate_locked() {
@@ -1299,7 +1299,7 @@ std::error_code db_impl::settle_get(lookup_result& r, clock::time_point start) {
     set_error(std::move(r.message));
     return r.error;
   }
-  if (r.value) get_hits_.fetch_add(1, std::memory_order_relaxed);
+  if (r.value) get_hits_.add(1);
   return {};
 }
 
@@ -1309,7 +1309,7 @@ void db_impl::get(std::string key, read_options ro, get_handler handler) {
     handler.complete(to_boost(errc::closed), std::nullopt);
     return;
   }
-  gets_.fetch_add(1, std::memory_order_relaxed);
+  gets_.add(1);
   auto finish = [this, start = get_latency_start()](get_handler& h, lookup_result r) {
     const std::error_code ec = settle_get(r, start);
     h.complete(to_boost(ec), ec ? std::nullopt : std::move(r.value));
@@ -1336,7 +1336,7 @@ bool db_impl::try_get(std::string_view key, const read_options& ro, std::error_c
   lookup_result result;
   std::size_t from = 0;
   if (!search_without_reads(view, key, result, from)) return false;
-  gets_.fetch_add(1, std::memory_order_relaxed);
+  gets_.add(1);
   error = settle_get(result, start);
   if (!error) value = std::move(result.value);
   return true;
@@ -1350,7 +1350,7 @@ void db_impl::get_many(std::vector<std::string> keys, read_options ro, get_many_
     handler.complete(to_boost(errc::closed), {});
     return;
   }
-  gets_.fetch_add(keys.size(), std::memory_order_relaxed);
+  gets_.add(keys.size());
   struct pending {
     std::size_t index;
     read_view view;
@@ -1386,7 +1386,7 @@ void db_impl::get_many(std::vector<std::string> keys, read_options ro, get_many_
       h.complete(to_boost(failed.error), {});
       return;
     }
-    for (const auto& x : v) get_hits_.fetch_add(x.has_value(), std::memory_order_relaxed);
+    for (const auto& x : v) get_hits_.add(x.has_value());
     h.complete({}, std::move(v));
   };
   if (reads.empty()) return finish(handler, std::move(values), {});
@@ -1478,18 +1478,18 @@ void db_impl::close_done(std::error_code ec) {
 
 db_stats db_impl::stats() const {
   db_stats s;
-  s.puts = puts_.load(std::memory_order_relaxed);
-  s.erases = erases_.load(std::memory_order_relaxed);
-  s.batches = batches_.load(std::memory_order_relaxed);
-  s.gets = gets_.load(std::memory_order_relaxed);
-  s.get_hits = get_hits_.load(std::memory_order_relaxed);
-  s.user_bytes_written = user_bytes_.load(std::memory_order_relaxed);
+  s.puts = puts_.load();
+  s.erases = erases_.load();
+  s.batches = batches_.load();
+  s.gets = gets_.load();
+  s.get_hits = get_hits_.load();
+  s.user_bytes_written = user_bytes_.load();
   s.recovered_records = recovered_records_;
   const auto cache = cache_.get_stats();
   s.block_cache_hits = cache.hits;
   s.block_cache_misses = cache.misses;
-  s.bloom_checked = bloom_checked_.load(std::memory_order_relaxed);
-  s.bloom_useful = bloom_useful_.load(std::memory_order_relaxed);
+  s.bloom_checked = bloom_checked_.load();
+  s.bloom_useful = bloom_useful_.load();
   {
     std::lock_guard lock(latency_mu_);
     const auto us = [](const histogram& h, double p) { return static_cast<double>(h.percentile(p)) / 1000.0; };

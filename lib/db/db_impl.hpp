@@ -69,6 +69,7 @@
 #include "strata/db.hpp"
 #include "strata/memtable.hpp"
 #include "util/histogram.hpp"
+#include "util/striped_counter.hpp"
 #include "wal/wal_writer.hpp"
 
 namespace strata {
@@ -305,8 +306,11 @@ class db_impl {
   std::array<std::uint64_t, db_internal::num_levels> level_compaction_read_{}, level_compaction_written_{};
 
   // Relaxed counters: statistics only.
-  std::atomic<std::uint64_t> puts_{0}, erases_{0}, batches_{0}, gets_{0}, get_hits_{0}, user_bytes_{0};
-  mutable std::atomic<std::uint64_t> bloom_checked_{0}, bloom_useful_{0};
+  // Bumped by every write and get, on any thread: striped (see
+  // util/striped_counter.hpp), so that readers on different cores do not
+  // trade one cache line per count.
+  util::striped_counter puts_, erases_, batches_, gets_, get_hits_, user_bytes_;
+  mutable util::striped_counter bloom_checked_, bloom_useful_;
   mutable std::mutex latency_mu_;  // guards the two histograms
   histogram put_latency_, get_latency_;
   std::uint64_t recovered_records_ = 0;  // written once, in recover()
