@@ -353,6 +353,16 @@ bool table_iterator::adopt_block(std::size_t index, block_cache::block_ptr bytes
     } else {
       missed_block_ = index + 1;  // counted once: a read of it will not look again
     }
+  } else if (table_->cache_ != nullptr) {
+    // After a seek: no lookup (most seeks never leave this block), but the
+    // cache slots of the next two blocks are fetched now, so that a scan
+    // that does step on finds them in cache rather than missing twice when
+    // it enters the next block (which looks the one after it up too).
+    const auto& index_of = table_->index_;
+    if (index + 1 < index_of.size())
+      table_->cache_->prefetch_slot({table_->cache_id_, index_of.handle(index + 1).offset});
+    if (index + 2 < index_of.size())
+      table_->cache_->prefetch_slot({table_->cache_id_, index_of.handle(index + 2).offset});
   }
   block_index_ = index;
   block_bytes_ = std::move(bytes);
