@@ -193,13 +193,19 @@ BOOST_AUTO_TEST_CASE(damaged_blocks_never_crash_or_read_outside) {
 
 namespace {
 
-// An index over every version (sequences 900, 5, 1) of `users`, checked
-// against std::lower_bound for targets at each user key and `probes`.
-void check_index_seeks(const std::vector<std::string>& users, std::vector<std::string> probes) {
+// Every version (sequences 900, 5, 1) of each of `users`.
+model every_version(const std::vector<std::string>& users) {
   model m;
   for (const auto& u : users) {
     for (sequence_number s : {900, 5, 1}) m[make_internal_key(u, s, value_type::value)] = "";
   }
+  return m;
+}
+
+// An index block with `m`'s keys as separators, decoded and checked against
+// std::lower_bound for targets at each of its user keys and at `probes`,
+// at snapshots around the sequences used.
+void check_index_seeks(const model& m, std::vector<std::string> probes) {
   block_builder b(1);
   std::uint64_t offset = 0;
   for (const auto& [k, v] : m) {
@@ -214,11 +220,13 @@ void check_index_seeks(const std::vector<std::string>& users, std::vector<std::s
   BOOST_REQUIRE_MESSAGE(table_index::decode(bytes, index, why), why);
   BOOST_REQUIRE_EQUAL(index.size(), m.size());
   std::vector<std::string> keys;
-  for (const auto& [k, v] : m) keys.push_back(k);
-  for (const auto& u : users) probes.push_back(u);
+  for (const auto& [k, v] : m) {
+    keys.push_back(k);
+    probes.emplace_back(user_key_of(k));
+  }
   for (const auto& u : probes) {
-    for (sequence_number s :
-         {max_sequence_number, sequence_number{901}, sequence_number{900}, sequence_number{3}, sequence_number{0}}) {
+    for (sequence_number s : {max_sequence_number, sequence_number{901}, sequence_number{900}, sequence_number{7},
+                              sequence_number{3}, sequence_number{0}}) {
       const lookup_key target(u, s);
       const auto want =
           std::lower_bound(keys.begin(), keys.end(), std::string(target.internal_key()),
@@ -238,8 +246,8 @@ void check_index_seeks(const std::vector<std::string>& users, std::vector<std::s
 BOOST_AUTO_TEST_CASE(decoded_index_seeks_like_a_lower_bound) {
   // Separators whose 8-byte prefixes tie (short keys, zero bytes, shared
   // 8-byte heads) force the full comparison; targets around each of them.
-  check_index_seeks({"", std::string("\0", 1), "a", std::string("a\0", 2), "ab", "abcdefgh", "abcdefgh\0", "abcdefgh1",
-                     "abcdefgi", "b", "\xff\xff"},
+  check_index_seeks(every_version({"", std::string("\0", 1), "a", std::string("a\0", 2), "ab", "abcdefgh", "abcdefgh\0",
+                                   "abcdefgh1", "abcdefgi", "b", "\xff\xff"}),
                     {"c", "abcdefgh0", std::string("a\0\0", 3), "\xff\xff\xff"});
 }
 
@@ -249,11 +257,12 @@ BOOST_AUTO_TEST_CASE(an_index_whose_separators_share_a_head_seeks_past_it) {
   // below it (shorter, a proper prefix of it, smaller bytes), equal to it,
   // above it, and inside the range, where the suffixes' 8-byte prefixes
   // tie ("user:000001234567" and "...8") or not.
-  check_index_seeks({"user:000001", "user:0000012", "user:000001234567", "user:0000012345678", "user:0000012345679",
-                     "user:00000124", "user:00000199", std::string("user:00000199\0", 14), "user:000002"},
-                    {"", "u", "user:", "user:0000", "user:00000", "user:000000", "user:000000\xff", "user:0000011",
-                     "user:00000123", "user:0000012345", "user:000001234567\0", "user:00000125", "user:0000019",
-                     "user:000001999", "user:0000020", "user:000003", "user:1", "usf", "\xff"});
+  check_index_seeks(
+      every_version({"user:000001", "user:0000012", "user:000001234567", "user:0000012345678", "user:0000012345679",
+                     "user:00000124", "user:00000199", std::string("user:00000199\0", 14), "user:000002"}),
+      {"", "u", "user:", "user:0000", "user:00000", "user:000000", "user:000000\xff", "user:0000011", "user:00000123",
+       "user:0000012345", std::string("user:000001234567\0", 18), "user:00000125", "user:0000019", "user:000001999",
+       "user:0000020", "user:000003", "user:1", "usf", "\xff"});
 }
 
 BOOST_AUTO_TEST_CASE(an_index_ending_in_a_short_successor_seeks_past_the_head) {
@@ -266,29 +275,8 @@ BOOST_AUTO_TEST_CASE(an_index_ending_in_a_short_successor_seeks_past_the_head) {
     m[make_internal_key(u, 5, value_type::value)] = "";
   }
   m[make_internal_key("usf", max_sequence_number, value_type::value)] = "";
-  block_builder b(1);
-  std::uint64_t offset = 0;
-  for (const auto& [k, v] : m) {
-    std::string h;
-    encode_handle({offset, 10}, h);
-    offset += 14;
-    b.add(k, h);
-  }
-  const std::string bytes(b.finish());
-  table_index index;
-  std::string why;
-  BOOST_REQUIRE_MESSAGE(table_index::decode(bytes, index, why), why);
-  std::vector<std::string> keys;
-  for (const auto& [k, v] : m) keys.push_back(k);
-  for (const std::string u : {"", "user:", "user:0000", "user:000001", "user:0000015", "user:000002", "user:0000021",
-                              "user:1", "use", "usez", "usf", "usf\0", "usg", "\xff"}) {
-    const lookup_key target(u, 7);
-    const auto want =
-        std::lower_bound(keys.begin(), keys.end(), std::string(target.internal_key()),
-                         [](const std::string& a, const std::string& t) { return compare_internal_keys(a, t) < 0; }) -
-        keys.begin();
-    BOOST_TEST(index.seek(target.internal_key()) == static_cast<std::size_t>(want), "user key '" << u << "'");
-  }
+  check_index_seeks(m, {"", "user:", "user:0000", "user:0000015", "user:0000021", "user:1", "use", "usez",
+                        std::string("usf\0", 4), "usg", "\xff"});
 }
 
 BOOST_AUTO_TEST_CASE(a_damaged_index_is_refused_at_decode) {

@@ -54,6 +54,17 @@ std::size_t count_files(const std::string& dir, db_internal::file_kind kind) {
   return n;
 }
 
+// A closed db at `path` holding "k" = "v" in a table (and its WAL
+// obsolete).
+void create_with_one_table(asio::io_context& ctx, const std::string& path) {
+  auto d = open_db(ctx, path, small());
+  run(ctx, [&]() -> asio::awaitable<void> {
+    co_await d->put("k", "v");
+    co_await d->flush();
+  }());
+  close_db(ctx, d);
+}
+
 std::string value_for(int i, int version) {
   return "value-" + std::to_string(i) + "-" + std::to_string(version) + std::string(100, 'v');
 }
@@ -246,13 +257,7 @@ BOOST_AUTO_TEST_CASE(open_removes_leftovers) {
   testing::temp_dir dir;
   asio::io_context ctx;
   const std::string path = dir.file("db");
-  auto d = open_db(ctx, path, small());
-  run(ctx, [&]() -> asio::awaitable<void> {
-    co_await d->put("k", "v");
-    co_await d->flush();
-    co_await d->close();
-  }());
-  d.reset();
+  create_with_one_table(ctx, path);
   std::ofstream(path + "/009999.sst") << "a table a crash left behind";
   std::ofstream(path + "/009998.tmp") << "half a CURRENT";
   auto again = open_db(ctx, path, small());
@@ -269,13 +274,7 @@ BOOST_AUTO_TEST_CASE(opens_without_writes_do_not_pile_up_logs) {
   testing::temp_dir dir;
   asio::io_context ctx;
   const std::string path = dir.file("db");
-  auto d = open_db(ctx, path, small());
-  run(ctx, [&]() -> asio::awaitable<void> {
-    co_await d->put("k", "v");
-    co_await d->flush();
-  }());
-  close_db(ctx, d);
-  d.reset();
+  create_with_one_table(ctx, path);
   for (int i = 0; i < 5; ++i) {
     auto again = open_db(ctx, path, small());
     close_db(ctx, again);
