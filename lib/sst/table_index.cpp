@@ -19,8 +19,7 @@ std::uint64_t table_index::prefix_of(std::string_view user_key) noexcept {
 bool table_index::decode(std::string_view block, table_index& out, std::string& message) {
   out = table_index{};
   // Decoded into growing arrays first (the count is unknown until the end),
-  // then packed into one allocation.
-  std::vector<std::uint64_t> prefixes;
+  // then packed into one allocation (the prefixes are computed there).
   std::vector<block_handle> handles;
   std::vector<std::uint32_t> key_offsets{0};
   std::string keys;
@@ -70,12 +69,6 @@ bool table_index::decode(std::string_view block, table_index& out, std::string& 
         user_key_of(std::string_view(keys).substr(key_offsets[n - 2], key_offsets[n - 1] - key_offsets[n - 2]));
     while (common < first.size() && common < last.size() && first[common] == last[common]) ++common;
   }
-  prefixes.reserve(n);
-  for (std::size_t i = 0; i + 1 < n; ++i) {
-    const std::string_view key = std::string_view(keys).substr(key_offsets[i], key_offsets[i + 1] - key_offsets[i]);
-    prefixes.push_back(prefix_of(user_key_of(key).substr(common)));
-  }
-  if (n > 0) prefixes.push_back(UINT64_MAX);  // the last separator's: never searched
   static_assert(alignof(block_handle) <= alignof(std::uint64_t) && sizeof(block_handle) % alignof(std::uint32_t) == 0);
   const std::size_t prefix_bytes = n * sizeof(std::uint64_t);
   const std::size_t handle_bytes = n * sizeof(block_handle);
@@ -83,8 +76,13 @@ bool table_index::decode(std::string_view block, table_index& out, std::string& 
   out.memory_ = util::huge_buffer(prefix_bytes + handle_bytes + offset_bytes + keys.size());
   char* at = out.memory_.data();
   out.size_ = n;
-  if (n > 0) std::memcpy(at, prefixes.data(), prefix_bytes);
-  out.prefixes_ = reinterpret_cast<const std::uint64_t*>(at);
+  auto* prefixes = reinterpret_cast<std::uint64_t*>(at);
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    const std::string_view key = std::string_view(keys).substr(key_offsets[i], key_offsets[i + 1] - key_offsets[i]);
+    prefixes[i] = prefix_of(user_key_of(key).substr(common));
+  }
+  if (n > 0) prefixes[n - 1] = UINT64_MAX;  // the last separator's: never searched
+  out.prefixes_ = prefixes;
   at += prefix_bytes;
   if (n > 0) std::memcpy(at, handles.data(), handle_bytes);
   out.handles_ = reinterpret_cast<const block_handle*>(at);

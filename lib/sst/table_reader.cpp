@@ -334,13 +334,8 @@ bool table_iterator::adopt_block(std::size_t index, block_cache::block_ptr bytes
     // A pipeline over the blocks after it, one stage per block scanned: the
     // slot of index + 3 now, the bytes of index + 2 (whose slot was fetched
     // one block ago), so that each lookup above finds both in cache.
-    if (table_->cache_ != nullptr) {
-      const auto& index_of = table_->index_;
-      if (index + 3 < index_of.size())
-        table_->cache_->prefetch_slot({table_->cache_id_, index_of.handle(index + 3).offset});
-      if (index + 2 < index_of.size())
-        table_->cache_->prefetch_block({table_->cache_id_, index_of.handle(index + 2).offset});
-    }
+    table_->prefetch_slot_of(index + 3);
+    table_->prefetch_block_of(index + 2);
     if (ahead_bytes_) {
       // Its first lines and restart count now; the rest while this block is
       // scanned (try_next).
@@ -353,16 +348,13 @@ bool table_iterator::adopt_block(std::size_t index, block_cache::block_ptr bytes
     } else {
       missed_block_ = index + 1;  // counted once: a read of it will not look again
     }
-  } else if (table_->cache_ != nullptr) {
+  } else {
     // After a seek: no lookup (most seeks never leave this block), but the
     // cache slots of the next two blocks are fetched now, so that a scan
     // that does step on finds them in cache rather than missing twice when
     // it enters the next block (which looks the one after it up too).
-    const auto& index_of = table_->index_;
-    if (index + 1 < index_of.size())
-      table_->cache_->prefetch_slot({table_->cache_id_, index_of.handle(index + 1).offset});
-    if (index + 2 < index_of.size())
-      table_->cache_->prefetch_slot({table_->cache_id_, index_of.handle(index + 2).offset});
+    table_->prefetch_slot_of(index + 1);
+    table_->prefetch_slot_of(index + 2);
   }
   block_index_ = index;
   block_bytes_ = std::move(bytes);

@@ -115,6 +115,14 @@ class table_reader {
   block_cache::block_ptr cached_block(const block_handle& h) const {
     return cache_ != nullptr ? cache_->lookup({cache_id_, h.offset}) : nullptr;
   }
+  // Cache hints for data block `index` (nothing past the last block or
+  // without a cache): its slot, or its slot and bytes (block_cache.hpp).
+  void prefetch_slot_of(std::size_t index) const noexcept {
+    if (cache_ != nullptr && index < index_.size()) cache_->prefetch_slot({cache_id_, index_.handle(index).offset});
+  }
+  void prefetch_block_of(std::size_t index) const noexcept {
+    if (cache_ != nullptr && index < index_.size()) cache_->prefetch_block({cache_id_, index_.handle(index).offset});
+  }
 
   io::file& file_;
   block_cache* cache_ = nullptr;
