@@ -46,12 +46,41 @@ std::size_t charge_of(std::size_t size) { return size + block_cache::entry_overh
 
 }  // namespace
 
-block_cache::block* block_cache::block::make(std::string_view contents, bool on_huge_pages) {
-  const std::size_t bytes = allocation_size(contents.size());
-  const bool from_slab = on_huge_pages && bytes <= util::slab_max_object;
-  auto* memory = static_cast<char*>(from_slab ? util::slab_allocate(bytes) : ::operator new(bytes));
-  if (!contents.empty()) std::memcpy(memory, contents.data(), contents.size());
-  return new (memory + padded(contents.size())) block(contents.size(), from_slab);
+namespace {
+// An allocation of `bytes` for one block: from the slab when asked and it
+// fits there, else from operator new; freed by free_block_memory.
+char* allocate_block_memory(std::size_t bytes, bool on_huge_pages, bool& from_slab) {
+  from_slab = on_huge_pages && bytes <= util::slab_max_object;
+  return static_cast<char*>(from_slab ? util::slab_allocate(bytes) : ::operator new(bytes));
+}
+
+void free_block_memory(void* memory, std::size_t bytes, bool from_slab) noexcept {
+  if (from_slab) {
+    util::slab_free(memory, bytes);
+  } else {
+    ::operator delete(memory);
+  }
+}
+}  // namespace
+
+block_cache::block* block_cache::block::make_at(char* memory, std::size_t size, bool from_slab) noexcept {
+  return new (memory + padded(size)) block(size, from_slab);
+}
+
+block_cache::block_memory::~block_memory() {
+  if (memory_ != nullptr) free_block_memory(memory_, block::allocation_size(size_), from_slab_);
+}
+
+block_cache::block_memory block_cache::allocate(std::size_t size) const {
+  bool from_slab = false;
+  char* memory = allocate_block_memory(block::allocation_size(size), on_huge_pages_, from_slab);
+  return {memory, size, from_slab};
+}
+
+block_cache::block_memory block_cache::allocate_uncached(std::size_t size) {
+  bool from_slab = false;
+  char* memory = allocate_block_memory(block::allocation_size(size), false, from_slab);
+  return {memory, size, from_slab};
 }
 
 void block_cache::block::release() const noexcept {
@@ -61,11 +90,7 @@ void block_cache::block::release() const noexcept {
     const std::size_t bytes = allocation_size(size_);
     const bool from_slab = from_slab_ != 0;
     this->~block();
-    if (from_slab) {
-      util::slab_free(memory, bytes);
-    } else {
-      ::operator delete(memory);
-    }
+    free_block_memory(memory, bytes, from_slab);
   }
 }
 
@@ -211,10 +236,24 @@ block_cache::block_ptr block_cache::lookup(const key& k) {
   return block_ptr(hit.block);
 }
 
+block_cache::block_memory block_cache::copy_into(block_memory memory, std::string_view contents) noexcept {
+  if (!contents.empty()) std::memcpy(memory.data(), contents.data(), contents.size());
+  return memory;
+}
+
+block_cache::block_ptr block_cache::make_block(block_memory memory) noexcept {
+  return block_ptr(block::make_at(std::exchange(memory.memory_, nullptr), memory.size_, memory.from_slab_));
+}
+
 block_cache::block_ptr block_cache::insert(const key& k, std::string_view contents) {
-  const std::size_t charge = charge_of(contents.size());
   // Allocate and copy before locking: the shard's critical section stays short.
-  block_ptr fresh(block::make(contents, on_huge_pages_));
+  return insert(k, copy_into(allocate(contents.size()), contents));
+}
+
+block_cache::block_ptr block_cache::insert(const key& k, block_memory memory) {
+  block_ptr fresh = make_block(std::move(memory));
+  const std::size_t size = fresh->size();
+  const std::size_t charge = charge_of(size);
   shard& s = shards_[shard_of(k)];
 
   // Declared before the lock, so released after it: a block this insert
@@ -246,7 +285,7 @@ block_cache::block_ptr block_cache::insert(const key& k, std::string_view conten
   }
   ++s.inserts;                                           // only now: an insert that threw above is not counted
   fresh->refs_.fetch_add(1, std::memory_order_relaxed);  // the cache's; `fresh` holds one
-  s.slots[i] = slot{k.table_id, k.block_offset, fresh.get(), (std::uint64_t{contents.size()} << 1) | 1};
+  s.slots[i] = slot{k.table_id, k.block_offset, fresh.get(), (std::uint64_t{size} << 1) | 1};
   s.bytes += charge;
   s.evict_until_within(shard_capacity_, fresh.get());
   return fresh;
@@ -274,8 +313,10 @@ void block_cache::prefetch_block(const key& k) const noexcept {
 }
 
 block_cache::block_ptr block_cache::make_uncached(std::string_view contents) {
-  return block_ptr(block::make(contents, false));
+  return make_block(copy_into(allocate_uncached(contents.size()), contents));
 }
+
+block_cache::block_ptr block_cache::make_uncached(block_memory memory) { return make_block(std::move(memory)); }
 
 void block_cache::erase(const key& k) {
   shard& s = shards_[shard_of(k)];

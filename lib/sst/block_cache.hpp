@@ -83,8 +83,9 @@ class block_cache {
     block(std::size_t size, bool from_slab) noexcept : size_(size), from_slab_(from_slab ? 1 : 0) {}
     static constexpr std::size_t padded(std::size_t n) noexcept { return (n + 7) & ~std::size_t{7}; }
     static std::size_t allocation_size(std::size_t n) noexcept { return padded(n) + sizeof(block); }
-    // on_huge_pages: from util/huge_page_slab when it fits there.
-    static block* make(std::string_view contents, bool on_huge_pages);
+    // The header of a block whose `size` bytes are already at `memory` (an
+    // allocation of allocation_size(size), from the slab if from_slab).
+    static block* make_at(char* memory, std::size_t size, bool from_slab) noexcept;
     void release() const noexcept;
 
     // Held by every block_ptr and, while the block is cached, by the cache.
@@ -98,6 +99,39 @@ class block_cache {
     std::uint64_t from_slab_ : 1;  // else from operator new
   };
   static_assert(sizeof(block) == 16 && alignof(block) == 8);
+
+  // Memory for one block that a reader fills in place, so that a block read
+  // lands where the cache keeps it instead of being copied there from a read
+  // buffer. Room for size() bytes and, past them, in_place_slack bytes of the
+  // reader's own (the trailer it reads along and checks first: the block's
+  // header later overwrites them). insert() or make_uncached() turn it into
+  // a block; dropped before that, it frees its memory. Move-only; one owner.
+  class block_memory {
+   public:
+    block_memory() noexcept = default;
+    block_memory(block_memory&& o) noexcept
+        : memory_(std::exchange(o.memory_, nullptr)), size_(o.size_), from_slab_(o.from_slab_) {}
+    block_memory& operator=(block_memory o) noexcept {
+      std::swap(memory_, o.memory_);
+      std::swap(size_, o.size_);
+      std::swap(from_slab_, o.from_slab_);
+      return *this;
+    }
+    ~block_memory();
+    char* data() noexcept { return memory_; }
+    std::size_t size() const noexcept { return size_; }
+
+   private:
+    friend class block_cache;
+    block_memory(char* memory, std::size_t size, bool from_slab) noexcept
+        : memory_(memory), size_(size), from_slab_(from_slab) {}
+    char* memory_ = nullptr;
+    std::size_t size_ = 0;
+    bool from_slab_ = false;
+  };
+  // block_memory's room past size(): allocation_size() pads to 8 and adds the
+  // 16-byte header, so at least 16 bytes follow any size.
+  static constexpr std::size_t in_place_slack = 8;
 
   // A counted reference to a block (like shared_ptr<const block>, intrusive).
   class block_ptr {
@@ -180,9 +214,16 @@ class block_cache {
   // share. Returns the cached block — also when it is too large to be
   // retained, so a reader can always use what it just read.
   block_ptr insert(const key& k, std::string_view contents);
+  // The same for a block filled in place (allocate()), without the copy.
+  block_ptr insert(const key& k, block_memory memory);
+  // Memory for a block of `size` bytes to insert here (on this cache's huge
+  // pages when it has them).
+  block_memory allocate(std::size_t size) const;
 
   // A block that no cache holds (for readers without a cache).
   static block_ptr make_uncached(std::string_view contents);
+  static block_ptr make_uncached(block_memory memory);
+  static block_memory allocate_uncached(std::size_t size);
 
   // Hints, nothing else: they start fetching the memory a lookup(k) will
   // read, so that a scan can ask for the blocks it needs next ahead of time
@@ -222,6 +263,8 @@ class block_cache {
 
  private:
   struct shard;
+  static block_memory copy_into(block_memory memory, std::string_view contents) noexcept;
+  static block_ptr make_block(block_memory memory) noexcept;  // the block made in `memory`
 
   std::size_t capacity_;
   std::size_t shard_capacity_;

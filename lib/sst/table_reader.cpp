@@ -62,18 +62,24 @@ block_cache::block_ptr table_reader::block_without_waiting(const block_handle& h
       return cached;
     }
   }
-  // Synchronous, so one buffer per thread serves every read (no allocation
-  // or zero-fill per block); the cache copies the contents out of it.
-  thread_local std::string stored, scratch;
+  // Read straight into the memory the block will live in, trailer and all
+  // (block_memory has room for it past the block): no copy out of a read
+  // buffer. A compressed block is decompressed into a scratch buffer and
+  // copied as before.
+  static_assert(block_trailer_size <= block_cache::in_place_slack);
+  const bool cached = cache_ != nullptr && fill_cache;
+  auto memory = cached ? cache_->allocate(h.size) : block_cache::allocate_uncached(h.size);
   const std::size_t n = h.size + block_trailer_size;
-  if (stored.size() < n) stored.resize(n);
-  if (!file_.read_if_cached(h.offset, stored.data(), n)) return nullptr;
+  if (!file_.read_if_cached(h.offset, memory.data(), n)) return nullptr;
+  thread_local std::string scratch;
   std::string_view contents;
   std::string message;
   // A damaged block is left to the engine read, which reports it.
-  if (decode_block_view(std::string_view(stored).substr(0, n), h, file_.path(), contents, scratch, message))
+  if (decode_block_view(std::string_view(memory.data(), n), h, file_.path(), contents, scratch, message))
     return nullptr;
-  return keep_block(h, contents, fill_cache);
+  if (contents.data() != memory.data()) return keep_block(h, contents, fill_cache);  // decompressed
+  return cached ? cache_->insert({cache_id_, h.offset}, std::move(memory))
+                : block_cache::make_uncached(std::move(memory));
 }
 
 asio::awaitable<table_reader::open_result> table_reader::open(io::file& file, std::uint64_t file_size,
