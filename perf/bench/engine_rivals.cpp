@@ -86,6 +86,9 @@ class leveldb_engine final : public engine {
   void open(const std::string& dir, bool fresh) override {
     close();
     if (fresh) std::filesystem::remove_all(dir);
+    // The engine creates only the last directory of the path; alone (no
+    // --compare, so Strata did not open first) its parent may not exist.
+    std::filesystem::create_directories(dir);
     leveldb::Options o;
     o.create_if_missing = true;
     o.write_buffer_size = flags_.write_buffer_size;
@@ -146,6 +149,9 @@ class rocksdb_engine final : public engine {
   void open(const std::string& dir, bool fresh) override {
     close();
     if (fresh) std::filesystem::remove_all(dir);
+    // The engine creates only the last directory of the path; alone (no
+    // --compare, so Strata did not open first) its parent may not exist.
+    std::filesystem::create_directories(dir);
     rocksdb::Options o;
     o.create_if_missing = true;
     o.write_buffer_size = flags_.write_buffer_size;
