@@ -71,17 +71,15 @@ block_cache::block_memory::~block_memory() {
   if (memory_ != nullptr) free_block_memory(memory_, block::allocation_size(size_), from_slab_);
 }
 
-block_cache::block_memory block_cache::allocate(std::size_t size) const {
+block_cache::block_memory block_cache::memory_for(std::size_t size, bool on_huge_pages) {
   bool from_slab = false;
-  char* memory = allocate_block_memory(block::allocation_size(size), on_huge_pages_, from_slab);
+  char* memory = allocate_block_memory(block::allocation_size(size), on_huge_pages, from_slab);
   return {memory, size, from_slab};
 }
 
-block_cache::block_memory block_cache::allocate_uncached(std::size_t size) {
-  bool from_slab = false;
-  char* memory = allocate_block_memory(block::allocation_size(size), false, from_slab);
-  return {memory, size, from_slab};
-}
+block_cache::block_memory block_cache::allocate(std::size_t size) const { return memory_for(size, on_huge_pages_); }
+
+block_cache::block_memory block_cache::allocate_uncached(std::size_t size) { return memory_for(size, false); }
 
 void block_cache::block::release() const noexcept {
   // acq_rel: see refs_. The holder that drops the last reference frees.

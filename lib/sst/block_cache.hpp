@@ -263,6 +263,7 @@ class block_cache {
 
  private:
   struct shard;
+  static block_memory memory_for(std::size_t size, bool on_huge_pages);
   static block_memory copy_into(block_memory memory, std::string_view contents) noexcept;
   static block_ptr make_block(block_memory memory) noexcept;  // the block made in `memory`
 

@@ -49,8 +49,18 @@ asio::awaitable<std::error_code> table_reader::data_block(const block_handle& h,
 
 block_cache::block_ptr table_reader::keep_block(const block_handle& h, std::string_view contents,
                                                 bool fill_cache) const {
-  return cache_ != nullptr && fill_cache ? cache_->insert({cache_id_, h.offset}, contents)
-                                         : block_cache::make_uncached(contents);
+  return keeps_in_cache(fill_cache) ? cache_->insert({cache_id_, h.offset}, contents)
+                                    : block_cache::make_uncached(contents);
+}
+
+block_cache::block_ptr table_reader::keep_block(const block_handle& h, block_cache::block_memory memory,
+                                                bool fill_cache) const {
+  return keeps_in_cache(fill_cache) ? cache_->insert({cache_id_, h.offset}, std::move(memory))
+                                    : block_cache::make_uncached(std::move(memory));
+}
+
+block_cache::block_memory table_reader::memory_for_block(const block_handle& h, bool fill_cache) const {
+  return keeps_in_cache(fill_cache) ? cache_->allocate(h.size) : block_cache::allocate_uncached(h.size);
 }
 
 block_cache::block_ptr table_reader::block_without_waiting(const block_handle& h, bool fill_cache, bool& hit,
@@ -67,8 +77,7 @@ block_cache::block_ptr table_reader::block_without_waiting(const block_handle& h
   // buffer. A compressed block is decompressed into a scratch buffer and
   // copied as before.
   static_assert(block_trailer_size <= block_cache::in_place_slack);
-  const bool cached = cache_ != nullptr && fill_cache;
-  auto memory = cached ? cache_->allocate(h.size) : block_cache::allocate_uncached(h.size);
+  auto memory = memory_for_block(h, fill_cache);
   const std::size_t n = h.size + block_trailer_size;
   if (!file_.read_if_cached(h.offset, memory.data(), n)) return nullptr;
   thread_local std::string scratch;
@@ -78,8 +87,7 @@ block_cache::block_ptr table_reader::block_without_waiting(const block_handle& h
   if (decode_block_view(std::string_view(memory.data(), n), h, file_.path(), contents, scratch, message))
     return nullptr;
   if (contents.data() != memory.data()) return keep_block(h, contents, fill_cache);  // decompressed
-  return cached ? cache_->insert({cache_id_, h.offset}, std::move(memory))
-                : block_cache::make_uncached(std::move(memory));
+  return keep_block(h, std::move(memory), fill_cache);
 }
 
 asio::awaitable<table_reader::open_result> table_reader::open(io::file& file, std::uint64_t file_size,

@@ -111,6 +111,10 @@ class table_reader {
   // `contents` (data block h) as a counted block: put in the cache if there
   // is one and fill_cache, else held only by its users.
   block_cache::block_ptr keep_block(const block_handle& h, std::string_view contents, bool fill_cache) const;
+  // The same for a block read in place into memory_for_block(h, fill_cache).
+  block_cache::block_ptr keep_block(const block_handle& h, block_cache::block_memory memory, bool fill_cache) const;
+  block_cache::block_memory memory_for_block(const block_handle& h, bool fill_cache) const;
+  bool keeps_in_cache(bool fill_cache) const noexcept { return cache_ != nullptr && fill_cache; }
   // The cached data block at h, or nullptr (also without a cache).
   block_cache::block_ptr cached_block(const block_handle& h) const {
     return cache_ != nullptr ? cache_->lookup({cache_id_, h.offset}) : nullptr;
