@@ -386,10 +386,7 @@ std::error_code db_impl::recover_locked_directory(std::string& message) {
   if (options_.wal) {
     for (auto* target : {&active->wal, &spare_wal_}) {
       const std::uint64_t number = versions_.new_file_number();
-      // One WAL per memtable: the writer never rotates on its own (its
-      // numbers would collide with the version set's).
-      *target = wal::wal_writer::create(*engine_, background_.get_executor(), path_, number,
-                                        {.max_file_bytes = std::numeric_limits<std::uint64_t>::max()}, ec);
+      *target = wal::wal_writer::create(*engine_, background_.get_executor(), path_, number, wal_options(), ec);
       if (ec) {
         message = fmt::format("create {}: {}", wal::log_file_name(path_, number), ec.message());
         return ec;
@@ -524,7 +521,7 @@ void db_impl::submit(const std::shared_ptr<pending_write>& w) {
     w->first = sequences_->reserve(w->batch.count());
     w->batch.set_sequence(w->first);
     lock.unlock();
-    apply(w, {});
+    apply(w, {}, false);
     return;
   }
   auto* raw = w.get();
@@ -537,10 +534,10 @@ void db_impl::submit(const std::shared_ptr<pending_write>& w) {
         raw->first = sequences_->reserve(raw->batch.count());
         raw->batch.set_sequence(raw->first);  // in place: the queued payload view stays valid
       },
-      [this, w](std::error_code ec) { apply(w, ec); });
+      [this, w](std::error_code ec) { apply(w, ec, !ec); });  // success only ever comes from the loop
 }
 
-void db_impl::apply(const std::shared_ptr<pending_write>& w, std::error_code ec) {
+void db_impl::apply(const std::shared_ptr<pending_write>& w, std::error_code ec, bool from_group) {
   const std::uint32_t count = w->batch.count();
   if (!ec) ec = insert_batch_of(*w->state->mem, w->first, w->batch);  // validated: only a bug fails here
   woken failed;
@@ -558,7 +555,7 @@ void db_impl::apply(const std::shared_ptr<pending_write>& w, std::error_code ec)
       acks_.push_back({w->first + count - 1, w->sync, w->state, std::move(w->handler), w->start});
     }
     --w->state->writes_in_flight;
-    drain_acks_locked(ready);
+    drain_acks_locked(from_group && !ec ? ack_outbox_ : ready);
     maybe_schedule_flush_locked();
     finish_close_if_idle_locked();
   }
@@ -567,11 +564,38 @@ void db_impl::apply(const std::shared_ptr<pending_write>& w, std::error_code ec)
     record_latency(put_latency_, w->start);
     w->handler.complete(to_boost(ec));
   }
-  for (auto& a : ready) {
-    record_latency(put_latency_, a.start);
-    a.handler.complete({});
-  }
+  complete_acks(ready);
   wake(failed);
+}
+
+wal::writer_options db_impl::wal_options() {
+  return {.max_file_bytes = std::numeric_limits<std::uint64_t>::max(), .on_group_end = [this] { flush_ack_outbox(); }};
+}
+
+void db_impl::complete_acks(std::vector<parked_ack>& ready) {
+  if (ready.empty()) return;
+  std::vector<error_handler> handlers;
+  handlers.reserve(ready.size());
+  const auto now = clock::now();
+  {
+    std::lock_guard lock(latency_mu_);
+    for (auto& a : ready) {
+      put_latency_.record(static_cast<std::uint64_t>(std::chrono::nanoseconds(now - a.start).count()));
+      handlers.push_back(std::move(a.handler));
+    }
+  }
+  ready.clear();
+  error_handler::complete_all(handlers, boost::system::error_code{});
+}
+
+void db_impl::flush_ack_outbox() {
+  std::vector<parked_ack> ready;
+  {
+    std::lock_guard lock(mu_);
+    ready.swap(ack_outbox_);
+    finish_close_if_idle_locked();  // it waits for an empty outbox
+  }
+  complete_acks(ready);
 }
 
 bool db_impl::ack_ready_locked(const parked_ack& a) const {
@@ -636,10 +660,7 @@ void db_impl::on_rotation_synced(const std::shared_ptr<mem_state>& sealed, std::
     maybe_schedule_flush_locked();
     finish_close_if_idle_locked();
   }
-  for (auto& a : ready) {
-    record_latency(put_latency_, a.start);
-    a.handler.complete({});
-  }
+  complete_acks(ready);
   wake(failed);
 }
 
@@ -695,8 +716,7 @@ void db_impl::prepare_spare_wal() {
     number = versions_.new_file_number();
   }
   std::error_code ec;
-  auto wal = wal::wal_writer::create(*engine_, background_.get_executor(), path_, number,
-                                     {.max_file_bytes = std::numeric_limits<std::uint64_t>::max()}, ec);
+  auto wal = wal::wal_writer::create(*engine_, background_.get_executor(), path_, number, wal_options(), ec);
   std::string message;
   // Its name is durable before it takes writes (see recover_locked_directory).
   if (!ec) ec = io::sync_dir(path_, message);
@@ -1437,7 +1457,9 @@ void db_impl::close(error_handler handler) {
 }
 
 void db_impl::finish_close_if_idle_locked() {
-  if (!closing_ || closed_ || close_started_ || flush_running_ || spare_wal_pending_ || !acks_.empty()) return;
+  if (!closing_ || closed_ || close_started_ || flush_running_ || spare_wal_pending_ || !acks_.empty() ||
+      !ack_outbox_.empty())
+    return;
   if (compactions_running_ > 0 || delayed_writes_ > 0) return;
   if (active_ && active_->writes_in_flight > 0) return;
   for (const auto& s : sealed_) {

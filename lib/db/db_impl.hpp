@@ -190,7 +190,14 @@ class db_impl {
   };
 
   void submit(const std::shared_ptr<pending_write>& w);  // (again, after a stall)
-  void apply(const std::shared_ptr<pending_write>& w, std::error_code ec);
+  // A write's WAL append finished (on the group loop, or inline without a
+  // WAL): insert it, make it visible, acknowledge what is ready. On the loop
+  // (from_group) a successful write's acknowledgements wait in ack_outbox_
+  // for the group's end, so the whole group is completed in one batch.
+  void apply(const std::shared_ptr<pending_write>& w, std::error_code ec, bool from_group);
+  // One WAL per memtable: the writer never rotates on its own (its numbers
+  // would collide with the version set's).
+  wal::writer_options wal_options();
   // A write whose batch is in its memtable, waiting to be acknowledged until
   // (a) the visible sequence covers it (so a read issued after the
   // acknowledgement sees it) and (b) for a synced write, every older
@@ -205,6 +212,9 @@ class db_impl {
   };
   bool ack_ready_locked(const parked_ack& a) const;
   void drain_acks_locked(std::vector<parked_ack>& ready);
+  // Records their latencies and completes them, one post per executor.
+  void complete_acks(std::vector<parked_ack>& ready);
+  void flush_ack_outbox();  // the WAL loop's on_group_end
   // Sets the error state and hands back everyone who would otherwise wait
   // for work that will no longer happen (mu_ held).
   struct woken {
@@ -285,7 +295,8 @@ class db_impl {
   std::vector<flush_waiter> flush_waiters_;
   std::vector<std::function<void()>> stalled_;  // writes waiting for room
   std::vector<parked_ack> acks_;
-  std::error_code background_error_;  // sticky: the db is read-only
+  std::vector<parked_ack> ack_outbox_;  // ready, completed at the end of the WAL group
+  std::error_code background_error_;    // sticky: the db is read-only
   bool closing_ = false;
   bool closed_ = false;
   bool close_started_ = false;

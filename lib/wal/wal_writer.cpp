@@ -199,6 +199,7 @@ asio::awaitable<void> wal_writer::run_groups(std::shared_ptr<wal_writer> w) {
     // The db's members (on_written) run right here: their memtable inserts
     // cost no post and no wake-up each. Handlers go to their executors.
     for (auto& p : group) finish_on_loop(p, {});
+    if (w->options_.on_group_end) w->options_.on_group_end();
     // Let the members just completed run first: on the loop's own thread
     // they append again before we look at the queue, so they join the next
     // group instead of waiting one whole group behind it. Without this,

@@ -52,6 +52,10 @@ struct writer_options {
   // (docs/wal_format.md). Readers take a zero tail as the end of the log.
   // 0: never; at most 4 MiB.
   std::uint64_t prezero_bytes = 1u << 20;
+  // Called on the group loop's thread after every member of a successful
+  // group has been completed (after the last on_written). The db
+  // acknowledges the group's writes there in one batch. Must not block.
+  std::function<void()> on_group_end = nullptr;
 };
 
 struct writer_stats {
