@@ -11,11 +11,6 @@ namespace asio = boost::asio;
 merging_iterator::merging_iterator(std::vector<std::unique_ptr<internal_iterator>> children)
     : children_(std::move(children)) {}
 
-bool merging_iterator::after(const entry& a, const entry& b) noexcept {
-  const int c = sst::compare_internal_keys(a.key, b.key);
-  return c != 0 ? c > 0 : a.child > b.child;
-}
-
 bool merging_iterator::take_error(const internal_iterator& child) {
   if (!child.error()) return false;
   if (!error_) {

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "compaction/internal_iterator.hpp"
+#include "sst/internal_key.hpp"
 
 namespace strata::compaction {
 
@@ -74,8 +75,11 @@ class merging_iterator {
     std::size_t child;
   };
   // True if a's key sorts after b's (ties by child index, so the order is
-  // total).
-  static bool after(const entry& a, const entry& b) noexcept;
+  // total). Inline: the heap compares on every step of a scan.
+  static bool after(const entry& a, const entry& b) noexcept {
+    const int c = sst::compare_internal_keys(a.key, b.key);
+    return c != 0 ? c > 0 : a.child > b.child;
+  }
   // The heap's order: true if a belongs below b (a is further from the
   // next entry in the current direction).
   bool below(const entry& a, const entry& b) const noexcept { return forward_ ? after(a, b) : after(b, a); }

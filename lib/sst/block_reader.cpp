@@ -37,6 +37,8 @@ void block_reader::iterator::mark_corrupted() noexcept {
   value_ = {};
 }
 
+void block_reader::iterator::copy_long(char* dst, const char* src, std::size_t n) noexcept { std::memcpy(dst, src, n); }
+
 void block_reader::iterator::grow_key(std::size_t at_least) {
   std::string bigger(std::max(at_least, 2 * key_capacity()), '\0');
   std::memcpy(bigger.data(), key_buffer(), key_size_);

@@ -139,6 +139,48 @@ BOOST_AUTO_TEST_CASE(round_trip_against_a_model) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(key_deltas_of_every_length_round_trip) {
+  // A step copies the unshared bytes of a key in pieces chosen by their
+  // count (0, 1-3, 4-7, 8-15, 16-32, longer), into the iterator's inline
+  // buffer or, past 48 bytes, its heap buffer: cover every piece size in
+  // both, and check that each was drawn.
+  for (int restart : {1, 16}) {
+    std::mt19937_64 rng(77 + restart);
+    const std::string stem = [&] {
+      std::string s(120, '\0');
+      for (auto& c : s) c = static_cast<char>('a' + rng() % 26);
+      return s;
+    }();
+    model m;
+    while (m.size() < 3000) {
+      // A shared head of random length, then a random tail of random length.
+      std::string user = stem.substr(0, rng() % 70);
+      const std::size_t tail = rng() % 60;
+      for (std::size_t i = 0; i < tail; ++i) user.push_back(static_cast<char>('a' + rng() % 26));
+      m[make_internal_key(user, 1 + rng() % 1000, value_type::value)] = std::to_string(rng() % 1000);
+      // Versions of one user key whose sequences differ only in high bytes
+      // share all but the last 1-5 bytes of their tags: the short deltas.
+      if (rng() % 4 == 0) {
+        for (int v = 0; v < 3; ++v) {
+          const std::uint64_t sequence = 5 + ((1 + rng() % 200) << (8 * (2 + rng() % 5)));
+          m[make_internal_key(user, sequence, value_type::value)] = "v";
+        }
+      }
+    }
+    std::vector<int> drawn(6, 0);  // unshared byte counts: 0, 1-3, 4-7, 8-15, 16-32, 33+
+    std::string previous;
+    for (const auto& [k, v] : m) {
+      std::size_t shared = 0;
+      while (shared < k.size() && shared < previous.size() && k[shared] == previous[shared]) ++shared;
+      const std::size_t n = k.size() - shared;
+      ++drawn[n == 0 ? 0 : n < 4 ? 1 : n < 8 ? 2 : n < 16 ? 3 : n <= 32 ? 4 : 5];
+      previous = k;
+    }
+    for (std::size_t range = 1; range < drawn.size(); ++range) BOOST_TEST_REQUIRE(drawn[range] > 0, "range " << range);
+    BOOST_TEST_CONTEXT("restart interval " << restart) { check_against_model(build(m, restart), m, rng); }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(empty_and_single_entry_blocks) {
   std::mt19937_64 rng(1);
   const model empty;
