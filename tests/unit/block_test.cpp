@@ -144,7 +144,7 @@ BOOST_AUTO_TEST_CASE(key_deltas_of_every_length_round_trip) {
   // count (0, 1-3, 4-7, 8-15, 16-32, longer), into the iterator's inline
   // buffer or, past 48 bytes, its heap buffer: cover every piece size in
   // both, and check that each was drawn.
-  for (int restart : {1, 16}) {
+  for (int restart : {2, 16}) {
     std::mt19937_64 rng(77 + restart);
     const std::string stem = [&] {
       std::string s(120, '\0');
@@ -169,9 +169,13 @@ BOOST_AUTO_TEST_CASE(key_deltas_of_every_length_round_trip) {
     }
     std::vector<int> drawn(6, 0);  // unshared byte counts: 0, 1-3, 4-7, 8-15, 16-32, 33+
     std::string previous;
+    std::size_t index = 0;
     for (const auto& [k, v] : m) {
+      // Entry i is a restart point when i % restart == 0: it shares nothing.
       std::size_t shared = 0;
-      while (shared < k.size() && shared < previous.size() && k[shared] == previous[shared]) ++shared;
+      if (index++ % static_cast<std::size_t>(restart) != 0) {
+        while (shared < k.size() && shared < previous.size() && k[shared] == previous[shared]) ++shared;
+      }
       const std::size_t n = k.size() - shared;
       ++drawn[n == 0 ? 0 : n < 4 ? 1 : n < 8 ? 2 : n < 16 ? 3 : n <= 32 ? 4 : 5];
       previous = k;
