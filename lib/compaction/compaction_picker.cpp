@@ -98,8 +98,31 @@ void leveled_picker::complete(const version& v, compaction_plan& plan) const {
   if (plan.output_level() != plan.level && plan.output_level() + 1 < num_levels) {
     plan.grandparents = overlapping(v, plan.output_level() + 1, smallest, largest);
   }
-  plan.trivial_move = plan.inputs[0].size() == 1 && plan.inputs[1].empty() &&
-                      plan.grandparent_bytes() <= options_.max_grandparent_overlap_bytes;
+  plan.trivial_move = plan.output_level() != plan.level && plan.inputs[1].empty() && movable(v, plan);
+}
+
+bool leveled_picker::movable(const version& v, const compaction_plan& plan) const {
+  // Every input moves down as it is, so the inputs must already be what the
+  // output level requires of its files: disjoint user-key ranges (level-0
+  // tables of keys written in order, e.g. a sequential fill, are). Two
+  // tables sharing a user key must be merged instead.
+  std::vector<const table_file*> files;
+  for (const auto& f : plan.inputs[0]) files.push_back(&f);
+  std::sort(files.begin(), files.end(),
+            [](const table_file* a, const table_file* b) { return user_smallest(*a) < user_smallest(*b); });
+  for (std::size_t i = 1; i < files.size(); ++i) {
+    if (user_largest(*files[i - 1]) >= user_smallest(*files[i])) return false;
+  }
+  // LevelDB's rule, per moved file: one that overlaps too much of the level
+  // below its new one would make a later compaction rewrite all of that.
+  const int below = plan.output_level() + 1;
+  if (below >= num_levels) return true;
+  for (const auto* f : files) {
+    std::uint64_t bytes = 0;
+    for (const auto& g : overlapping(v, below, user_smallest(*f), user_largest(*f))) bytes += g.size;
+    if (bytes > options_.max_grandparent_overlap_bytes) return false;
+  }
+  return true;
 }
 
 void leveled_picker::expand(const version& v, compaction_plan& plan) const {

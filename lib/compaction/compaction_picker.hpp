@@ -48,9 +48,9 @@ struct leveled_options {
   // the key range its level n+1 files span anyway, unless that makes the
   // job larger than this (LevelDB: 25 target files).
   std::uint64_t expanded_compaction_limit = std::uint64_t{25} * (64u << 20);
-  // A single file moves down a level without a rewrite only if it overlaps
-  // at most this many bytes two levels down (LevelDB: 10 target files);
-  // otherwise compacting it later would rewrite all of them at once.
+  // A file moves down a level without a rewrite only if it overlaps at most
+  // this many bytes two levels down (LevelDB: 10 target files); otherwise
+  // compacting it later would rewrite all of them at once.
   std::uint64_t max_grandparent_overlap_bytes = std::uint64_t{10} * (64u << 20);
 };
 
@@ -91,6 +91,9 @@ class leveled_picker final : public compaction_picker {
   void complete(const db_internal::version& v, compaction_plan& plan) const;
   // Grows inputs[0] within the range of inputs[1] (see expanded_compaction_limit).
   void expand(const db_internal::version& v, compaction_plan& plan) const;
+  // Whether inputs[0] (inputs[1] being empty) can move down without a
+  // rewrite: disjoint user-key ranges, and no file over the grandparent limit.
+  bool movable(const db_internal::version& v, const compaction_plan& plan) const;
 
   leveled_options options_;
   std::array<std::string, db_internal::num_levels> cursor_;  // per level: largest internal key compacted last

@@ -2,8 +2,8 @@
 //
 // A plan names its input files (from `level` and from the output level,
 // normally level + 1; the same level for a bottom-level rewrite), whether the output level is the bottom for the plan's
-// key range (no live file below overlaps it, so tombstones can go), and whether the job is a trivial move (one file,
-// nothing to merge with: only the MANIFEST changes). Plain data; made by a compaction_picker from one version, run by
+// key range (no live file below overlaps it, so tombstones can go), and whether the job is a trivial move (files
+// with nothing to merge with: only the MANIFEST changes). Plain data; made by a compaction_picker from one version, run by
 // compaction_job.
 #pragma once
 
@@ -25,7 +25,7 @@ struct compaction_plan {
   // that output later rewrites a bounded amount of the level below.
   std::vector<db_internal::table_file> grandparents;
   bool bottommost = false;    // nothing below the output level overlaps the inputs' key range
-  bool trivial_move = false;  // inputs[0] is one file, inputs[1] is empty, few grandparent bytes: move it down
+  bool trivial_move = false;  // inputs[1] empty, inputs[0] disjoint, few grandparent bytes each: move them down
   double score = 0;           // why it was picked (>= 1 for automatic compactions)
 
   int output_level() const noexcept { return output; }

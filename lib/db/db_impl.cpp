@@ -926,7 +926,7 @@ void db_impl::run_compaction(compaction::compaction_plan plan, bool manual) {
   std::vector<std::uint64_t> created;  // output files, to remove if the job fails
   compaction::job_result result;
   if (plan.trivial_move) {
-    edit.added.emplace_back(plan.output_level(), plan.inputs[0].front());
+    for (const auto& f : plan.inputs[0]) edit.added.emplace_back(plan.output_level(), f);
   } else {
     // Inputs: the open tables (held for the job; a reader may hold them too).
     std::vector<std::shared_ptr<open_table>> held;
@@ -1118,7 +1118,7 @@ void db_impl::after_compaction(const compaction::compaction_plan& plan, bool man
     } else {
       for (const auto n : unlink) tables_.erase(n);  // readers holding them keep them open
       if (plan.trivial_move) {
-        ++trivial_moves_;
+        trivial_moves_ += plan.inputs[0].size();
       } else {
         ++compactions_;
         compaction_bytes_read_ += read;

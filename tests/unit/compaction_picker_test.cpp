@@ -118,6 +118,52 @@ BOOST_AUTO_TEST_CASE(grandparents_are_listed_and_bound_trivial_moves) {
   BOOST_TEST(plan->trivial_move);
 }
 
+BOOST_AUTO_TEST_CASE(disjoint_level0_tables_move_down_together) {
+  // Four level-0 tables of ascending, disjoint ranges (newest first, as a
+  // sequential fill leaves them), nothing under them in level 1: all four
+  // move. Level 1's file 9 lies past them and stays out of the plan.
+  leveled_picker picker({.level0_compaction_trigger = 4, .max_bytes_for_level_base = 10 * mib});
+  version v;
+  v.levels[0] = {file(4, "j", "l", mib), file(3, "g", "i", mib), file(2, "d", "f", mib), file(1, "a", "c", mib)};
+  v.levels[1] = {file(9, "x", "z", mib)};
+  auto plan = picker.pick(v, idle);
+  BOOST_TEST_REQUIRE(plan.has_value());
+  BOOST_TEST(plan->level == 0);
+  BOOST_TEST(plan->inputs[0].size() == 4u);
+  BOOST_TEST(plan->inputs[1].empty());
+  BOOST_TEST(plan->trivial_move);
+
+  // A user key in two tables (f ends one, starts the next): they merge.
+  version shared = v;
+  shared.levels[0][1] = file(3, "f", "i", mib);
+  plan = picker.pick(shared, idle);
+  BOOST_TEST_REQUIRE(plan.has_value());
+  BOOST_TEST(!plan->trivial_move);
+
+  // A level-1 file in a gap between them is merged with them.
+  version gap = v;
+  gap.levels[1] = {file(9, "fa", "fb", mib)};
+  plan = picker.pick(gap, idle);
+  BOOST_TEST_REQUIRE(plan.has_value());
+  BOOST_TEST(numbers(plan->inputs[1]) == std::vector<std::uint64_t>{9}, boost::test_tools::per_element());
+  BOOST_TEST(!plan->trivial_move);
+
+  // The grandparent limit holds per moved table: 12 MiB of level 2 under
+  // g..i alone (4 MiB under each of the others would be within it).
+  version deep = v;
+  deep.levels[2] = {file(20, "a", "b", 4 * mib), file(21, "d", "e", 4 * mib), file(22, "g", "g", 6 * mib),
+                    file(23, "h", "i", 6 * mib)};
+  leveled_picker tight({.level0_compaction_trigger = 4, .max_bytes_for_level_base = 10 * mib,
+                        .max_grandparent_overlap_bytes = 10 * mib});
+  plan = tight.pick(deep, idle);
+  BOOST_TEST_REQUIRE(plan.has_value());
+  BOOST_TEST(!plan->trivial_move);
+  deep.levels[2].pop_back();  // now 6 MiB under g..i
+  plan = tight.pick(deep, idle);
+  BOOST_TEST_REQUIRE(plan.has_value());
+  BOOST_TEST(plan->trivial_move);
+}
+
 BOOST_AUTO_TEST_CASE(expansion_takes_level_n_files_inside_the_range) {
   // Level 1 file 1 (b..c) pulls in level 2's file 10 (a..z); files 2 and 3
   // lie inside a..z and bring nothing new: they join. With a limit below
