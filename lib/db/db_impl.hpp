@@ -277,11 +277,6 @@ class db_impl {
   std::unique_ptr<io::io_engine> engine_;
   sst::block_cache cache_;
   boost::asio::thread_pool background_;
-  // The WAL group loops (and the memtable inserts and acks they do for each
-  // group) on a thread of their own: on the pool they waited, and with them
-  // every write, whenever a flush and a compaction held both pool threads
-  // (docs/db.md, "Threads").
-  boost::asio::thread_pool wal_thread_{1};
   db_internal::db_lock lock_;
   mutable std::mutex versions_mu_;  // guards versions_' non-const calls
   db_internal::version_set versions_;
