@@ -27,6 +27,11 @@ void range_of(const std::vector<table_file>& files, std::string& smallest, std::
   }
 }
 
+// Whether f holds any user key in [smallest, largest].
+bool meets(const table_file& f, std::string_view smallest, std::string_view largest) {
+  return !(user_largest(f) < smallest || user_smallest(f) > largest);
+}
+
 // The user-key range of both sides of a plan (inputs[0] non-empty).
 void range_of(const compaction_plan& plan, std::string& smallest, std::string& largest) {
   range_of(plan.inputs[0], smallest, largest);
@@ -42,8 +47,7 @@ void range_of(const compaction_plan& plan, std::string& smallest, std::string& l
 std::vector<table_file> overlapping(const version& v, int level, std::string_view smallest, std::string_view largest) {
   std::vector<table_file> out;
   for (const auto& f : v.levels[static_cast<std::size_t>(level)]) {
-    if (user_largest(f) < smallest || user_smallest(f) > largest) continue;
-    out.push_back(f);
+    if (meets(f, smallest, largest)) out.push_back(f);
   }
   return out;
 }
@@ -98,10 +102,10 @@ void leveled_picker::complete(const version& v, compaction_plan& plan) const {
   if (plan.output_level() != plan.level && plan.output_level() + 1 < num_levels) {
     plan.grandparents = overlapping(v, plan.output_level() + 1, smallest, largest);
   }
-  plan.trivial_move = plan.output_level() != plan.level && plan.inputs[1].empty() && movable(v, plan);
+  plan.trivial_move = plan.output_level() != plan.level && plan.inputs[1].empty() && movable(plan);
 }
 
-bool leveled_picker::movable(const version& v, const compaction_plan& plan) const {
+bool leveled_picker::movable(const compaction_plan& plan) const {
   // Every input moves down as it is, so the inputs must already be what the
   // output level requires of its files: disjoint user-key ranges (level-0
   // tables of keys written in order, e.g. a sequential fill, are). Two
@@ -115,11 +119,12 @@ bool leveled_picker::movable(const version& v, const compaction_plan& plan) cons
   }
   // LevelDB's rule, per moved file: one that overlaps too much of the level
   // below its new one would make a later compaction rewrite all of that.
-  const int below = plan.output_level() + 1;
-  if (below >= num_levels) return true;
+  // The plan's grandparents are every file there that meets the inputs.
   for (const auto* f : files) {
     std::uint64_t bytes = 0;
-    for (const auto& g : overlapping(v, below, user_smallest(*f), user_largest(*f))) bytes += g.size;
+    for (const auto& g : plan.grandparents) {
+      if (meets(g, user_smallest(*f), user_largest(*f))) bytes += g.size;
+    }
     if (bytes > options_.max_grandparent_overlap_bytes) return false;
   }
   return true;

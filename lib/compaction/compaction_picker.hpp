@@ -92,8 +92,9 @@ class leveled_picker final : public compaction_picker {
   // Grows inputs[0] within the range of inputs[1] (see expanded_compaction_limit).
   void expand(const db_internal::version& v, compaction_plan& plan) const;
   // Whether inputs[0] (inputs[1] being empty) can move down without a
-  // rewrite: disjoint user-key ranges, and no file over the grandparent limit.
-  bool movable(const db_internal::version& v, const compaction_plan& plan) const;
+  // rewrite: disjoint user-key ranges, and no file over the grandparent
+  // limit (measured against plan.grandparents, which complete() lists first).
+  bool movable(const compaction_plan& plan) const;
 
   leveled_options options_;
   std::array<std::string, db_internal::num_levels> cursor_;  // per level: largest internal key compacted last
