@@ -203,10 +203,10 @@ struct db_stats {
   std::uint64_t immutable_memtables = 0;
   std::uint64_t flushes = 0, flush_bytes = 0;  // tables written by flushes
   std::uint64_t l0_files = 0, table_files = 0, table_bytes = 0;
-  std::uint64_t stalls = 0;     // writes that waited for a flush or for level 0 to shrink
-  std::uint64_t slowdowns = 0;  // writes delayed 1 ms because level 0 was at the slowdown trigger
-  std::uint64_t compactions = 0;  // jobs that rewrote tables
-  std::uint64_t trivial_moves = 0;  // tables moved a level down without a rewrite
+  std::uint64_t stalls = 0;          // writes that waited for a flush or for level 0 to shrink
+  std::uint64_t slowdowns = 0;       // writes delayed 1 ms because level 0 was at the slowdown trigger
+  std::uint64_t compactions = 0;     // jobs that rewrote tables
+  std::uint64_t trivial_moves = 0;   // tables moved a level down without a rewrite
   std::uint64_t subcompactions = 0;  // parts run by jobs split into key ranges
   std::uint64_t compaction_bytes_read = 0, compaction_bytes_written = 0;
   double compaction_seconds = 0;

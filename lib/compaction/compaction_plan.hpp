@@ -3,8 +3,8 @@
 // A plan names its input files (from `level` and from the output level,
 // normally level + 1; the same level for a bottom-level rewrite), whether the output level is the bottom for the plan's
 // key range (no live file below overlaps it, so tombstones can go), and whether the job is a trivial move (files
-// with nothing to merge with: only the MANIFEST changes). Plain data; made by a compaction_picker from one version, run by
-// compaction_job.
+// with nothing to merge with: only the MANIFEST changes). Plain data; made by a compaction_picker from one version, run
+// by compaction_job.
 #pragma once
 
 #include <array>

@@ -153,7 +153,8 @@ BOOST_AUTO_TEST_CASE(disjoint_level0_tables_move_down_together) {
   version deep = v;
   deep.levels[2] = {file(20, "a", "b", 4 * mib), file(21, "d", "e", 4 * mib), file(22, "g", "g", 6 * mib),
                     file(23, "h", "i", 6 * mib)};
-  leveled_picker tight({.level0_compaction_trigger = 4, .max_bytes_for_level_base = 10 * mib,
+  leveled_picker tight({.level0_compaction_trigger = 4,
+                        .max_bytes_for_level_base = 10 * mib,
                         .max_grandparent_overlap_bytes = 10 * mib});
   plan = tight.pick(deep, idle);
   BOOST_TEST_REQUIRE(plan.has_value());
