@@ -60,6 +60,12 @@ struct options {
   // damaged bytes and go on (false). A torn tail is never an error.
   bool error_on_corrupt_wal = true;
   unsigned background_threads = 2;
+  // The WAL's group commits run on a thread of their own (docs/db.md,
+  // "Threads"). After a group it keeps looking for the next one this long,
+  // yielding the CPU to anyone else who wants it, before it sleeps: waking
+  // a sleeping thread costs more here than a lone write does. 0: sleep at
+  // once.
+  unsigned wal_poll_microseconds = 50;
   // Tables.
   std::size_t block_size = 4096;
   int bits_per_key = 10;         // bloom filter; 0 = none

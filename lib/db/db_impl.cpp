@@ -221,6 +221,7 @@ db_impl::db_impl(std::string path, options opts)
       engine_(io::make_io_engine({.force_fallback = opts.force_io_fallback})),
       cache_(std::max<std::size_t>(opts.block_cache_bytes, 1)),
       background_(opts.background_threads == 0 ? 1 : opts.background_threads),
+      wal_thread_(std::chrono::microseconds(opts.wal_poll_microseconds)),
       versions_(path_),
       snapshots_(std::make_shared<snapshot::registry>()),
       // The trigger never above the stop: writers stopped by level 0 must
@@ -239,7 +240,13 @@ db_impl::db_impl(std::string path, options opts)
 }
 
 db_impl::~db_impl() {
-  background_.join();  // flushes and WAL loops in flight finish first
+  // Jobs in flight finish first; they may still append to a WAL (a close's
+  // final flush), so the WAL thread stops after them. (Its loops may post
+  // to the pool, e.g. a flush once a memtable fills; after the pool is
+  // joined such a post is dropped, which only happens to a db destroyed
+  // without close(), whose data is still in its WAL.)
+  background_.join();
+  wal_thread_.join();
   std::lock_guard lock(mu_);
   active_.reset();
   sealed_.clear();
@@ -386,7 +393,7 @@ std::error_code db_impl::recover_locked_directory(std::string& message) {
   if (options_.wal) {
     for (auto* target : {&active->wal, &spare_wal_}) {
       const std::uint64_t number = versions_.new_file_number();
-      *target = wal::wal_writer::create(*engine_, background_.get_executor(), path_, number, wal_options(), ec);
+      *target = wal::wal_writer::create(*engine_, wal_thread_.get_executor(), path_, number, wal_options(), ec);
       if (ec) {
         message = fmt::format("create {}: {}", wal::log_file_name(path_, number), ec.message());
         return ec;
@@ -716,7 +723,7 @@ void db_impl::prepare_spare_wal() {
     number = versions_.new_file_number();
   }
   std::error_code ec;
-  auto wal = wal::wal_writer::create(*engine_, background_.get_executor(), path_, number, wal_options(), ec);
+  auto wal = wal::wal_writer::create(*engine_, wal_thread_.get_executor(), path_, number, wal_options(), ec);
   std::string message;
   // Its name is durable before it takes writes (see recover_locked_directory).
   if (!ec) ec = io::sync_dir(path_, message);

@@ -69,6 +69,7 @@
 #include "strata/db.hpp"
 #include "strata/memtable.hpp"
 #include "util/histogram.hpp"
+#include "util/polling_thread.hpp"
 #include "util/striped_counter.hpp"
 #include "wal/wal_writer.hpp"
 
@@ -277,6 +278,12 @@ class db_impl {
   std::unique_ptr<io::io_engine> engine_;
   sst::block_cache cache_;
   boost::asio::thread_pool background_;
+  // The WAL group loops (and the memtable inserts and acks they do for each
+  // group) on a thread of their own: on the pool they waited, and with them
+  // every write, whenever a flush and a compaction held both pool threads.
+  // It polls a while before sleeping (options.wal_poll_microseconds; see
+  // docs/db.md, "Threads").
+  util::polling_thread wal_thread_;
   db_internal::db_lock lock_;
   mutable std::mutex versions_mu_;  // guards versions_' non-const calls
   db_internal::version_set versions_;

@@ -116,7 +116,7 @@ asio::awaitable<std::error_code> wal_writer::rotate() {
     std::lock_guard lock(mu_);
     ++stats_.syncs;
   }
-  // Opening is a blocking syscall: run it on the background executor.
+  // Opening is a blocking syscall: run it on the loop's own executor (a db's WAL thread), never a caller's.
   if (auto ec = co_await asio::co_spawn(executor_, open_next_file(), asio::use_awaitable)) co_return ec;
   file_offset_ = 0;
   unsynced_ = false;

@@ -168,7 +168,7 @@ class wal_writer : public std::enable_shared_from_this<wal_writer> {
   // Fails `group` and every queued append with ec; the writer stays failed.
   void fail(std::vector<pending>& group, std::error_code ec, std::string message);
   // Syncs the current file if needed and switches to the next number
-  // (the open runs on executor_, the background executor).
+  // (the open runs on executor_, the loop's own executor, never a caller's).
   boost::asio::awaitable<std::error_code> rotate();
   boost::asio::awaitable<std::error_code> open_next_file();
 
