@@ -3,7 +3,8 @@
 // LevelDB (and RocksDB) through their public DB APIs, in one run.
 //
 //   fill_bench [--num=N] [--quick] [--reads=R] [--scans=S] [--writers=W] [--batch=B]
-//              [--subcompactions=N] [--round_robin] [--scan_length=L] [--only=strata|leveldb|rocksdb] [--dir=PATH]
+//              [--subcompactions=N] [--round_robin] [--scan_length=L] [--cache_mb=M]
+//              [--only=strata|leveldb|rocksdb] [--dir=PATH]
 //
 // Reported per engine:
 //   fill      puts/s, no sync (the WAL reaches the OS page cache, as in
@@ -28,7 +29,7 @@
 // from [0, N) as db_bench's fillrandom does), 100-byte values, a 4 MiB
 // write buffer, level 1 of 10 MiB growing 10x per level, 2 MiB target
 // files, level-0 triggers 4/8/12, 4 KiB blocks, 10 bloom bits per key, a
-// 64 MiB block cache, no compression. LevelDB has these values fixed or as
+// 64 MiB block cache (--cache_mb: every engine's), no compression. LevelDB has these values fixed or as
 // options; they are LevelDB's defaults, chosen so the rival runs as shipped.
 // LevelDB reports bytes written per level in whole MB: its WA is rounded.
 // Debian's RocksDB is built with assertions on: label "Debian build,
@@ -81,8 +82,8 @@ constexpr std::size_t key_bytes = 16;
 constexpr std::size_t write_buffer = std::size_t{4} << 20;
 constexpr std::uint64_t level1_bytes = std::uint64_t{10} << 20;
 constexpr std::uint64_t target_file = std::uint64_t{2} << 20;
-constexpr std::size_t cache_bytes = std::size_t{64} << 20;
-int scan_length = 100;  // --scan_length: 0 measures making an iterator and seeking
+std::size_t cache_bytes = std::size_t{64} << 20;  // --cache_mb
+int scan_length = 100;                            // --scan_length: 0 measures making an iterator and seeking
 constexpr std::size_t single_writer_puts = 20000;
 unsigned writers = 16;
 unsigned subcompactions = 1;  // --subcompactions: Strata's options.subcompactions
@@ -472,6 +473,8 @@ int main(int argc, char** argv) {
       writers = std::max(1, std::stoi(std::string(a.substr(10))));
     else if (a.starts_with("--scan_length="))
       scan_length = std::max(0, std::stoi(std::string(a.substr(14))));
+    else if (a.starts_with("--cache_mb="))
+      cache_bytes = std::size_t{std::stoul(std::string(a.substr(11)))} << 20;
     else if (a == "--round_robin")
       round_robin = true;
     else if (a.starts_with("--dir="))
@@ -479,7 +482,7 @@ int main(int argc, char** argv) {
     else {
       fmt::print(stderr,
                  "usage: fill_bench [--num=N] [--quick] [--reads=R] [--scans=S] [--writers=W] [--batch=B] "
-                 "[--subcompactions=N] [--round_robin] "
+                 "[--subcompactions=N] [--round_robin] [--cache_mb=M] "
                  "[--scan_length=L] [--only=strata|leveldb|rocksdb] [--dir=PATH]\n");
       return 2;
     }
@@ -489,9 +492,9 @@ int main(int argc, char** argv) {
   const workload w = make_workload(n, reads, scans);
   fmt::print(
       "fill_bench: {} random puts ({} distinct keys), 16 B keys, 100 B values, 4 MiB write buffer, L1 10 MiB x10, "
-      "2 MiB files, 4 KiB blocks, 10 bloom bits, no compression, {} put(s) per write; then {} gets and {} scans of {} "
-      "keys\n\n",
-      n, w.distinct, batch, reads, scans, scan_length);
+      "2 MiB files, 4 KiB blocks, 10 bloom bits, {} MiB block cache, no compression, {} put(s) per write; then {} gets "
+      "and {} scans of {} keys\n\n",
+      n, w.distinct, cache_bytes >> 20, batch, reads, scans, scan_length);
   fmt::print("{:<32} {:>9} {:>8} {:>6} {:>6} {:>11} {:>9}\n", "engine", "fill/s", "settle s", "WA", "SA", "readrand/s",
              "scan100/s");
   std::vector<std::string> details;
