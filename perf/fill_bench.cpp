@@ -29,8 +29,9 @@
 // from [0, N) as db_bench's fillrandom does), 100-byte values, a 4 MiB
 // write buffer, level 1 of 10 MiB growing 10x per level, 2 MiB target
 // files, level-0 triggers 4/8/12, 4 KiB blocks, 10 bloom bits per key, a
-// 64 MiB block cache (--cache_mb: every engine's), no compression. LevelDB has these values fixed or as
-// options; they are LevelDB's defaults, chosen so the rival runs as shipped.
+// 64 MiB block cache (--cache_mb: every engine's), no compression. LevelDB
+// has these values fixed or as options; they are LevelDB's defaults, chosen
+// so the rival runs as shipped.
 // LevelDB reports bytes written per level in whole MB: its WA is rounded.
 // Debian's RocksDB is built with assertions on: label "Debian build,
 // assertions on"; LevelDB is the honest rival.
