@@ -10,8 +10,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <span>
+#include <thread>
 
 #include "io/file_ops.hpp"
 
@@ -139,6 +141,8 @@ asio::awaitable<void> wal_writer::run_groups(std::shared_ptr<wal_writer> w) {
     }
     bool sync = false;
     std::size_t records = 0;
+    std::chrono::steady_clock::duration sync_time{};  // of a synced write, for regrouping
+    std::size_t queued_behind = 0;                    // appends that arrived during it
     auto encode = [&] {
       w->buffer_.clear();
       records = 0;
@@ -176,7 +180,9 @@ asio::awaitable<void> wal_writer::run_groups(std::shared_ptr<wal_writer> w) {
             std::min({w->options_.prezero_bytes, max_prezero, w->options_.max_file_bytes - end}));
       }
       const std::string_view parts[] = {w->buffer_, {zero_bytes(), zeros}};
+      const auto started = std::chrono::steady_clock::now();
       ec = w->file_->write_now(w->file_offset_, parts, true);
+      sync_time = std::chrono::steady_clock::now() - started;
       if (!ec && zeros) w->zeroed_until_ = end + zeros;
     } else if (sync && w->unsynced_) {
       auto [sec, n] = co_await io::async_sync(*w->file_, true, asio::as_tuple(asio::use_awaitable));
@@ -195,11 +201,21 @@ asio::awaitable<void> wal_writer::run_groups(std::shared_ptr<wal_writer> w) {
       w->stats_.bytes += w->buffer_.size();
       if (!w->buffer_.empty()) ++w->stats_.groups;
       if (sync) ++w->stats_.syncs;
+      queued_behind = w->queue_.size();
     }
     // The db's members (on_written) run right here: their memtable inserts
     // cost no post and no wake-up each. Handlers go to their executors.
     for (auto& p : group) finish_on_loop(p, {});
     if (w->options_.on_group_end) w->options_.on_group_end();
+    if (records > 1 && sync_time.count() > 0 && w->options_.regroup_wait_factor > 0) {
+      if (w->regroup_skips_ > 0) {
+        --w->regroup_skips_;
+      } else if (!co_await w->wait_for_regroup(queued_behind, records, sync_time)) {
+        // Most writers did not come back in time (they think between
+        // writes): waiting only delays the queued ones. Try again later.
+        w->regroup_skips_ = 8;
+      }
+    }
     // Let the members just completed run first: on the loop's own thread
     // they append again before we look at the queue, so they join the next
     // group instead of waiting one whole group behind it. Without this,
@@ -209,6 +225,28 @@ asio::awaitable<void> wal_writer::run_groups(std::shared_ptr<wal_writer> w) {
     // take it over (a post from a pool thread wakes an idle one; with two
     // threads that made every group a hand-off between them).
     co_await asio::defer(w->executor_, asio::use_awaitable);
+  }
+}
+
+asio::awaitable<bool> wal_writer::wait_for_regroup(std::size_t queued_behind, std::size_t returning,
+                                                   std::chrono::steady_clock::duration sync_time) {
+  const auto deadline =
+      std::chrono::steady_clock::now() +
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(sync_time * options_.regroup_wait_factor);
+  for (;;) {
+    std::size_t queued = 0;
+    {
+      std::lock_guard lock(mu_);
+      if (failed_) co_return true;
+      queued = queue_.size();
+    }
+    if (queued >= queued_behind + returning) co_return true;
+    if (std::chrono::steady_clock::now() >= deadline) co_return queued >= queued_behind + returning / 2;
+    // The writers come back on their own threads: give up the core (this
+    // machine may have as few as two), then let this thread's other
+    // handlers run, writers included when they share it.
+    std::this_thread::yield();
+    co_await asio::post(executor_, asio::use_awaitable);
   }
 }
 

@@ -27,6 +27,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -52,6 +53,15 @@ struct writer_options {
   // (docs/wal_format.md). Readers take a zero tail as the end of the log.
   // 0: never; at most 4 MiB.
   std::uint64_t prezero_bytes = 1u << 20;
+  // After a synced group of n appends, the loop waits for its n writers to
+  // append again before it starts the next group, for at most this multiple
+  // of the group's own write+sync time. Writers that wait on their sync come
+  // back within tens of microseconds, but on another thread: without the
+  // wait, N of them settle into two alternating groups of N/2, and each
+  // sync carries half of them. When most do not come back in time (writers
+  // that think between writes), the loop stops waiting for the next 8
+  // groups. 0: never wait.
+  double regroup_wait_factor = 1.0;
   // Called on the group loop's thread after every member of a successful
   // group has been completed (after the last on_written). The db
   // acknowledges the group's writes there in one batch. Must not block.
@@ -170,6 +180,12 @@ class wal_writer : public std::enable_shared_from_this<wal_writer> {
   // Syncs the current file if needed and switches to the next number
   // (the open runs on executor_, the loop's own executor, never a caller's).
   boost::asio::awaitable<std::error_code> rotate();
+  // After a synced group: returns once the `returning` writers just
+  // completed have appended again behind the `queued_behind` appends that
+  // were already queued, or at the deadline (regroup_wait_factor); false
+  // when by then fewer than half of them had.
+  boost::asio::awaitable<bool> wait_for_regroup(std::size_t queued_behind, std::size_t returning,
+                                                std::chrono::steady_clock::duration sync_time);
   boost::asio::awaitable<std::error_code> open_next_file();
 
   io::io_engine& engine_;
@@ -185,9 +201,10 @@ class wal_writer : public std::enable_shared_from_this<wal_writer> {
   writer_stats stats_;
   std::unique_ptr<io::file> file_;
   std::uint64_t number_ = 0;
-  std::uint64_t file_offset_ = 0;  // only the group loop touches these three
+  std::uint64_t file_offset_ = 0;  // only the group loop touches these four
   bool unsynced_ = false;
   std::uint64_t zeroed_until_ = 0;  // bytes [file_offset_, zeroed_until_) are zeros on disk
+  int regroup_skips_ = 0;           // synced groups left that do not wait_for_regroup
   log_encoder encoder_;
   std::string buffer_;
 };

@@ -6,6 +6,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
@@ -13,6 +14,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -178,6 +180,52 @@ BOOST_DATA_TEST_CASE(group_commit_many_writers_two_threads, boost::unit_test::da
     BOOST_REQUIRE(last_seen.count(writer_id) == 0 || last_seen[writer_id] < i);
     last_seen[writer_id] = i;
   }
+}
+
+BOOST_AUTO_TEST_CASE(synced_writers_on_another_thread_regroup_into_one_group) {
+  // 16 synced writers on this thread, the group loop on its own (as in the
+  // db). Writer c appends again 50c microseconds after its sync completed,
+  // so they come back spread over 0.75 ms. The loop waits for all of them,
+  // up to 1000 times its own sync time: every group holds all 16. Without
+  // that wait each group would take whoever had come back, 16 ragged ones
+  // per round. (Counts, not times: the delays only spread the arrivals.)
+  auto engine = io::make_io_engine({});
+  testing::temp_dir dir;
+  asio::io_context ctx;
+  asio::thread_pool wal_pool(1);
+  std::error_code ec;
+  auto w = wal::wal_writer::create(*engine, wal_pool.get_executor(), dir.path(), 1, {.regroup_wait_factor = 1000}, ec);
+  BOOST_REQUIRE(!ec);
+  constexpr int writers = 16, per_writer = 20;
+  std::vector<std::string> payloads;
+  for (int c = 0; c < writers; ++c) {
+    for (int i = 0; i < per_writer; ++i) payloads.push_back(record_for(c, i, 100));
+  }
+  int failures = 0;
+  for (int c = 0; c < writers; ++c) {
+    asio::co_spawn(
+        ctx,
+        [&, c]() -> asio::awaitable<void> {
+          asio::steady_timer think(ctx);
+          for (int i = 0; i < per_writer; ++i) {
+            auto [e] = co_await w->async_append(payloads[static_cast<std::size_t>(c * per_writer + i)], true,
+                                                asio::as_tuple(asio::use_awaitable));
+            if (e) ++failures;
+            think.expires_after(std::chrono::microseconds(50 * c));
+            co_await think.async_wait(asio::as_tuple(asio::use_awaitable));
+          }
+        },
+        asio::detached);
+  }
+  ctx.run();
+  BOOST_TEST(failures == 0);
+  const auto stats = w->stats();
+  BOOST_TEST(stats.records == payloads.size());
+  // 20 groups when every writer waits for the rest; a straggler or two may
+  // split one (the first round's writers need not arrive together).
+  BOOST_TEST(stats.groups <= 2u * per_writer, stats.groups << " groups for " << stats.records << " records");
+  w.reset();
+  wal_pool.join();
 }
 
 BOOST_AUTO_TEST_CASE(failed_group_fails_every_member_and_stays_failed) {
