@@ -30,20 +30,25 @@ void merging_iterator::rebuild() {
 }
 
 void merging_iterator::settle_top() {
-  const internal_iterator& moved = *children_[heap_.front().child];
+  const std::size_t moved_child = heap_.front().child;
+  const internal_iterator& moved = *children_[moved_child];
+  // The entry to sift down from the top, built in registers: storing the
+  // new key into heap_.front() and reading the whole entry back stalled on
+  // store forwarding (two 8-byte stores, one wider load), a quarter of this
+  // function's time in a warm scan.
+  entry top;
   if (!moved.valid()) {  // (a failed child is invalid too)
     if (take_error(moved)) return;
-    heap_.front() = heap_.back();
+    top = heap_.back();
     heap_.pop_back();
     if (heap_.empty()) return;
   } else {
-    heap_.front().key = moved.key();
+    top = entry{moved.key(), moved_child};
   }
   // Sift the top down: one pass of ~log n comparisons, where pop_heap +
   // push_heap would take two. Most steps stop at once (the same child stays
   // smallest while it walks a run of keys the others lack).
   const std::size_t n = heap_.size();
-  const entry top = heap_.front();
   std::size_t hole = 0;
   for (;;) {
     std::size_t child = 2 * hole + 1;
