@@ -547,6 +547,14 @@ void db_impl::submit(const std::shared_ptr<pending_write>& w) {
 void db_impl::apply(const std::shared_ptr<pending_write>& w, std::error_code ec, bool from_group) {
   const std::uint32_t count = w->batch.count();
   if (!ec) ec = insert_batch_of(*w->state->mem, w->first, w->batch);  // validated: only a bug fails here
+  if (from_group && !ec) {
+    // The rest waits for the group's end (finish_wal_group), which takes mu_
+    // once for the whole group: taken here for every member, it made the
+    // loop and the callers' submit() contend, and every contended hand-off
+    // is a futex wake-up.
+    group_applied_.push_back(w);
+    return;
+  }
   woken failed;
   std::vector<parked_ack> ready;
   {
@@ -562,7 +570,7 @@ void db_impl::apply(const std::shared_ptr<pending_write>& w, std::error_code ec,
       acks_.push_back({w->first + count - 1, w->sync, w->state, std::move(w->handler), w->start});
     }
     --w->state->writes_in_flight;
-    drain_acks_locked(from_group && !ec ? ack_outbox_ : ready);
+    drain_acks_locked(ready);
     maybe_schedule_flush_locked();
     finish_close_if_idle_locked();
   }
@@ -576,7 +584,7 @@ void db_impl::apply(const std::shared_ptr<pending_write>& w, std::error_code ec,
 }
 
 wal::writer_options db_impl::wal_options() {
-  return {.max_file_bytes = std::numeric_limits<std::uint64_t>::max(), .on_group_end = [this] { flush_ack_outbox(); }};
+  return {.max_file_bytes = std::numeric_limits<std::uint64_t>::max(), .on_group_end = [this] { finish_wal_group(); }};
 }
 
 void db_impl::complete_acks(std::vector<parked_ack>& ready) {
@@ -595,12 +603,30 @@ void db_impl::complete_acks(std::vector<parked_ack>& ready) {
   error_handler::complete_all(handlers, boost::system::error_code{});
 }
 
-void db_impl::flush_ack_outbox() {
+void db_impl::finish_wal_group() {
+  std::vector<std::shared_ptr<pending_write>> applied;
+  applied.swap(group_applied_);
   std::vector<parked_ack> ready;
   {
     std::lock_guard lock(mu_);
-    ready.swap(ack_outbox_);
-    finish_close_if_idle_locked();  // it waits for an empty outbox
+    for (const auto& w : applied) {
+      sequences_->complete(w->first, w->batch.count());
+      acks_.push_back({w->first + w->batch.count() - 1, w->sync, w->state, std::move(w->handler), w->start});
+      --w->state->writes_in_flight;
+    }
+    if (!applied.empty()) {
+      drain_acks_locked(ready);
+      maybe_schedule_flush_locked();
+    }
+    finish_close_if_idle_locked();
+  }
+  // Every member of a group shares its memtable; publish before any
+  // acknowledgement, so a read issued after one sees the write.
+  const mem_state* published = nullptr;
+  for (const auto& w : applied) {
+    if (w->state.get() == published) continue;
+    published = w->state.get();
+    w->state->mem->publish(sequences_->visible());
   }
   complete_acks(ready);
 }
@@ -616,14 +642,18 @@ bool db_impl::ack_ready_locked(const parked_ack& a) const {
 }
 
 void db_impl::drain_acks_locked(std::vector<parked_ack>& ready) {
-  for (auto it = acks_.begin(); it != acks_.end();) {
+  // One pass that compacts what stays: erasing each ready entry in place
+  // moved the rest every time, quadratic in a WAL group's size, under mu_.
+  auto kept = acks_.begin();
+  for (auto it = acks_.begin(); it != acks_.end(); ++it) {
     if (ack_ready_locked(*it)) {
       ready.push_back(std::move(*it));
-      it = acks_.erase(it);
     } else {
-      ++it;
+      if (kept != it) *kept = std::move(*it);
+      ++kept;
     }
   }
+  acks_.erase(kept, acks_.end());
 }
 
 void db_impl::fail_locked(std::error_code ec, std::string message, woken& out) {
@@ -1464,9 +1494,7 @@ void db_impl::close(error_handler handler) {
 }
 
 void db_impl::finish_close_if_idle_locked() {
-  if (!closing_ || closed_ || close_started_ || flush_running_ || spare_wal_pending_ || !acks_.empty() ||
-      !ack_outbox_.empty())
-    return;
+  if (!closing_ || closed_ || close_started_ || flush_running_ || spare_wal_pending_ || !acks_.empty()) return;
   if (compactions_running_ > 0 || delayed_writes_ > 0) return;
   if (active_ && active_->writes_in_flight > 0) return;
   for (const auto& s : sealed_) {

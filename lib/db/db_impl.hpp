@@ -68,6 +68,7 @@
 #include "sst/table_reader.hpp"
 #include "strata/db.hpp"
 #include "strata/memtable.hpp"
+#include "util/adaptive_mutex.hpp"
 #include "util/histogram.hpp"
 #include "util/polling_thread.hpp"
 #include "util/striped_counter.hpp"
@@ -193,8 +194,9 @@ class db_impl {
   void submit(const std::shared_ptr<pending_write>& w);  // (again, after a stall)
   // A write's WAL append finished (on the group loop, or inline without a
   // WAL): insert it, make it visible, acknowledge what is ready. On the loop
-  // (from_group) a successful write's acknowledgements wait in ack_outbox_
-  // for the group's end, so the whole group is completed in one batch.
+  // (from_group) a successful write, once inserted, waits in group_applied_
+  // for the group's end (finish_wal_group), which makes the whole group
+  // visible and acknowledges it under one hold of mu_.
   void apply(const std::shared_ptr<pending_write>& w, std::error_code ec, bool from_group);
   // One WAL per memtable: the writer never rotates on its own (its numbers
   // would collide with the version set's).
@@ -215,7 +217,7 @@ class db_impl {
   void drain_acks_locked(std::vector<parked_ack>& ready);
   // Records their latencies and completes them, one post per executor.
   void complete_acks(std::vector<parked_ack>& ready);
-  void flush_ack_outbox();  // the WAL loop's on_group_end
+  void finish_wal_group();  // the WAL loop's on_group_end: finishes group_applied_
   // Sets the error state and hands back everyone who would otherwise wait
   // for work that will no longer happen (mu_ held).
   struct woken {
@@ -290,7 +292,7 @@ class db_impl {
   std::unique_ptr<db_internal::visible_sequence> sequences_;  // reserve/complete under mu_
   std::shared_ptr<snapshot::registry> snapshots_;
 
-  mutable std::mutex mu_;  // guards everything below
+  mutable util::adaptive_mutex mu_;  // guards everything below; spins before it sleeps (see there)
   std::shared_ptr<mem_state> active_;
   std::deque<std::shared_ptr<mem_state>> sealed_;  // oldest first
   std::shared_ptr<wal::wal_writer> spare_wal_;
@@ -302,8 +304,12 @@ class db_impl {
   std::vector<flush_waiter> flush_waiters_;
   std::vector<std::function<void()>> stalled_;  // writes waiting for room
   std::vector<parked_ack> acks_;
-  std::vector<parked_ack> ack_outbox_;  // ready, completed at the end of the WAL group
-  std::error_code background_error_;    // sticky: the db is read-only
+  // The current WAL group's successful writes, in their memtable but not yet
+  // visible. Not guarded by mu_: only the group loops touch it, all on
+  // wal_thread_, and each fills it and empties it (on_written, then
+  // on_group_end) without suspending in between, so two loops never mix.
+  std::vector<std::shared_ptr<pending_write>> group_applied_;
+  std::error_code background_error_;  // sticky: the db is read-only
   bool closing_ = false;
   bool closed_ = false;
   bool close_started_ = false;
