@@ -16,6 +16,7 @@
 #include <iterator>
 #include <limits>
 #include <set>
+#include <span>
 #include <vector>
 
 #include <fmt/format.h>
@@ -545,14 +546,17 @@ void db_impl::submit(const std::shared_ptr<pending_write>& w) {
 }
 
 void db_impl::apply(const std::shared_ptr<pending_write>& w, std::error_code ec, bool from_group) {
-  const std::uint32_t count = w->batch.count();
   if (!ec) ec = insert_batch_of(*w->state->mem, w->first, w->batch);  // validated: only a bug fails here
-  if (from_group && !ec) {
-    // The rest waits for the group's end (finish_wal_group), which takes mu_
-    // once for the whole group: taken here for every member, it made the
-    // loop and the callers' submit() contend, and every contended hand-off
-    // is a futex wake-up.
-    group_applied_.push_back(w);
+  if (!ec) {
+    if (from_group) {
+      // The rest waits for the group's end (finish_wal_group), which takes
+      // mu_ once for the whole group: taken here for every member, it made
+      // the loop and the callers' submit() contend, and every contended
+      // hand-off is a futex wake-up.
+      group_applied_.push_back(w);
+    } else {
+      finish_writes({&w, 1});
+    }
     return;
   }
   woken failed;
@@ -561,24 +565,18 @@ void db_impl::apply(const std::shared_ptr<pending_write>& w, std::error_code ec,
     std::lock_guard lock(mu_);
     // Complete the range even on failure (abandoned), or later ranges
     // would never become visible.
-    if (w->first != 0) sequences_->complete(w->first, count);
-    if (ec) {
-      // The WAL writer is failed for good: no later write may be acknowledged.
-      fail_locked(ec, fmt::format("write failed: {}", w->state->wal ? w->state->wal->last_error() : ec.message()),
-                  failed);
-    } else {
-      acks_.push_back({w->first + count - 1, w->sync, w->state, std::move(w->handler), w->start});
-    }
+    if (w->first != 0) sequences_->complete(w->first, w->batch.count());
+    // The WAL writer is failed for good: no later write may be acknowledged.
+    fail_locked(ec, fmt::format("write failed: {}", w->state->wal ? w->state->wal->last_error() : ec.message()),
+                failed);
     --w->state->writes_in_flight;
     drain_acks_locked(ready);
     maybe_schedule_flush_locked();
     finish_close_if_idle_locked();
   }
   w->state->mem->publish(sequences_->visible());  // the memtable's own snapshot point, kept in step
-  if (ec) {
-    record_latency(put_latency_, w->start);
-    w->handler.complete(to_boost(ec));
-  }
+  record_latency(put_latency_, w->start);
+  w->handler.complete(to_boost(ec));
   complete_acks(ready);
   wake(failed);
 }
@@ -606,24 +604,30 @@ void db_impl::complete_acks(std::vector<parked_ack>& ready) {
 void db_impl::finish_wal_group() {
   std::vector<std::shared_ptr<pending_write>> applied;
   applied.swap(group_applied_);
+  finish_writes(applied);
+}
+
+void db_impl::finish_writes(std::span<const std::shared_ptr<pending_write>> writes) {
   std::vector<parked_ack> ready;
   {
     std::lock_guard lock(mu_);
-    for (const auto& w : applied) {
-      sequences_->complete(w->first, w->batch.count());
-      acks_.push_back({w->first + w->batch.count() - 1, w->sync, w->state, std::move(w->handler), w->start});
+    for (const auto& w : writes) {
+      const std::uint32_t count = w->batch.count();
+      sequences_->complete(w->first, count);
+      acks_.push_back({w->first + count - 1, w->sync, w->state, std::move(w->handler), w->start});
       --w->state->writes_in_flight;
     }
-    if (!applied.empty()) {
+    if (!writes.empty()) {
       drain_acks_locked(ready);
       maybe_schedule_flush_locked();
     }
     finish_close_if_idle_locked();
   }
-  // Every member of a group shares its memtable; publish before any
-  // acknowledgement, so a read issued after one sees the write.
+  // The memtable's own snapshot point, kept in step, before any
+  // acknowledgement, so a read issued after one sees the write. A WAL
+  // group's members share their memtable: one publish for the run.
   const mem_state* published = nullptr;
-  for (const auto& w : applied) {
+  for (const auto& w : writes) {
     if (w->state.get() == published) continue;
     published = w->state.get();
     w->state->mem->publish(sequences_->visible());

@@ -53,6 +53,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -217,7 +218,11 @@ class db_impl {
   void drain_acks_locked(std::vector<parked_ack>& ready);
   // Records their latencies and completes them, one post per executor.
   void complete_acks(std::vector<parked_ack>& ready);
-  void finish_wal_group();  // the WAL loop's on_group_end: finishes group_applied_
+  void finish_wal_group();  // the WAL loop's on_group_end: finish_writes(group_applied_)
+  // Successful writes, inserted into their memtables: completes their
+  // sequence ranges, publishes them and acknowledges what is ready, under
+  // one hold of mu_ for all of them.
+  void finish_writes(std::span<const std::shared_ptr<pending_write>> writes);
   // Sets the error state and hands back everyone who would otherwise wait
   // for work that will no longer happen (mu_ held).
   struct woken {
