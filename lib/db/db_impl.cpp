@@ -546,19 +546,24 @@ void db_impl::submit(const std::shared_ptr<pending_write>& w) {
 }
 
 void db_impl::apply(const std::shared_ptr<pending_write>& w, std::error_code ec, bool from_group) {
-  if (!ec) ec = insert_batch_of(*w->state->mem, w->first, w->batch);  // validated: only a bug fails here
-  if (!ec) {
-    if (from_group) {
-      // The rest waits for the group's end (finish_wal_group), which takes
-      // mu_ once for the whole group: taken here for every member, it made
-      // the loop and the callers' submit() contend, and every contended
-      // hand-off is a futex wake-up.
-      group_applied_.push_back(w);
-    } else {
-      finish_writes({&w, 1});
-    }
+  if (!ec && from_group) {
+    // Inserted at the group's end (finish_wal_group), with the rest of the
+    // group: one hold of mu_ for all of them (taken here for every member,
+    // it made the loop and the callers' submit() contend, and every
+    // contended hand-off is a futex wake-up), and one memtable insert for
+    // every run of consecutive sequences, whose searches overlap.
+    group_applied_.push_back(w);
     return;
   }
+  if (!ec) ec = insert_batch_of(*w->state->mem, w->first, w->batch);  // validated: only a bug fails here
+  if (!ec) {
+    finish_writes({&w, 1});
+    return;
+  }
+  fail_write(w, ec);
+}
+
+void db_impl::fail_write(const std::shared_ptr<pending_write>& w, std::error_code ec) {
   woken failed;
   std::vector<parked_ack> ready;
   {
@@ -604,7 +609,39 @@ void db_impl::complete_acks(std::vector<parked_ack>& ready) {
 void db_impl::finish_wal_group() {
   std::vector<std::shared_ptr<pending_write>> applied;
   applied.swap(group_applied_);
+  // Members whose sequence ranges follow one another in the same memtable
+  // (a group's members always do, unless a write without the WAL took a
+  // sequence between them) go in as one batch.
+  std::vector<std::pair<std::shared_ptr<pending_write>, std::error_code>> failed;
+  std::size_t run_begin = 0;
+  for (std::size_t i = 1; i <= applied.size(); ++i) {
+    if (i < applied.size() && applied[i]->state == applied[i - 1]->state &&
+        applied[i]->first == applied[i - 1]->first + applied[i - 1]->batch.count()) {
+      continue;
+    }
+    const auto run = std::span(applied).subspan(run_begin, i - run_begin);
+    std::error_code ec;
+    if (run.size() == 1) {
+      ec = insert_batch_of(*run[0]->state->mem, run[0]->first, run[0]->batch);
+    } else {
+      group_ops_.clear();
+      for (const auto& w : run) {
+        w->batch.for_each([&](bool is_put, std::string_view key, std::string_view value) {
+          group_ops_.push_back(op_of(is_put, key, value));
+        });
+      }
+      ec = run[0]->state->mem->insert_batch(run[0]->first, group_ops_);
+    }
+    // Validated: only a bug fails here. Which member's op it was is not
+    // known, so the whole run fails.
+    if (ec) {
+      for (auto& w : run) failed.emplace_back(std::move(w), ec);
+    }
+    run_begin = i;
+  }
+  if (!failed.empty()) std::erase(applied, nullptr);
   finish_writes(applied);
+  for (const auto& [w, ec] : failed) fail_write(w, ec);
 }
 
 void db_impl::finish_writes(std::span<const std::shared_ptr<pending_write>> writes) {

@@ -195,10 +195,13 @@ class db_impl {
   void submit(const std::shared_ptr<pending_write>& w);  // (again, after a stall)
   // A write's WAL append finished (on the group loop, or inline without a
   // WAL): insert it, make it visible, acknowledge what is ready. On the loop
-  // (from_group) a successful write, once inserted, waits in group_applied_
-  // for the group's end (finish_wal_group), which makes the whole group
-  // visible and acknowledges it under one hold of mu_.
+  // (from_group) a successful write waits in group_applied_ for the group's
+  // end (finish_wal_group), which inserts the whole group, makes it visible
+  // and acknowledges it under one hold of mu_.
   void apply(const std::shared_ptr<pending_write>& w, std::error_code ec, bool from_group);
+  // A write that failed (its WAL append, or its insert: a bug): the error
+  // state, its range completed as abandoned, its handler completed with ec.
+  void fail_write(const std::shared_ptr<pending_write>& w, std::error_code ec);
   // One WAL per memtable: the writer never rotates on its own (its numbers
   // would collide with the version set's).
   wal::writer_options wal_options();
@@ -218,7 +221,9 @@ class db_impl {
   void drain_acks_locked(std::vector<parked_ack>& ready);
   // Records their latencies and completes them, one post per executor.
   void complete_acks(std::vector<parked_ack>& ready);
-  void finish_wal_group();  // the WAL loop's on_group_end: finish_writes(group_applied_)
+  // The WAL loop's on_group_end: inserts group_applied_ (a run of
+  // consecutive sequences in one memtable as one batch), then finish_writes.
+  void finish_wal_group();
   // Successful writes, inserted into their memtables: completes their
   // sequence ranges, publishes them and acknowledges what is ready, under
   // one hold of mu_ for all of them.
@@ -309,12 +314,13 @@ class db_impl {
   std::vector<flush_waiter> flush_waiters_;
   std::vector<std::function<void()>> stalled_;  // writes waiting for room
   std::vector<parked_ack> acks_;
-  // The current WAL group's successful writes, in their memtable but not yet
-  // visible. Not guarded by mu_: only the group loops touch it, all on
-  // wal_thread_, and each fills it and empties it (on_written, then
+  // The current WAL group's successful writes, in the WAL but not yet in
+  // their memtable. Not guarded by mu_: only the group loops touch it, all
+  // on wal_thread_, and each fills it and empties it (on_written, then
   // on_group_end) without suspending in between, so two loops never mix.
   std::vector<std::shared_ptr<pending_write>> group_applied_;
-  std::error_code background_error_;  // sticky: the db is read-only
+  std::vector<memtable::batch_op> group_ops_;  // finish_wal_group's scratch; the same rule
+  std::error_code background_error_;           // sticky: the db is read-only
   bool closing_ = false;
   bool closed_ = false;
   bool close_started_ = false;

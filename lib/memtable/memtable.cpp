@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -229,19 +230,39 @@ std::error_code insert_ops(memtable_core& core, unsigned shard, sequence_number 
       if (armed && landed < total) undo_admission(core, total - landed, bytes * (total - landed) / total);
     }
   } guard{core, i, ops.size(), plan.bytes()};
-  for (; i < ops.size(); ++i) {
-    memtable_node* n = build_node(core, shard, plan.height(i), first_seq + i, ops[i]);
-    core.widen_key_range(n);
+  auto land = [&](memtable_node* n, bool inserted) {
     const std::size_t node_bytes =
         arena::round_up(memtable_node::allocation_size(n->height, n->key_size, n->value_size));
-    if (core.list.insert(n)) {
-      count_landed(core.shards[shard], ops[i], node_bytes);
+    if (inserted) {
+      count_landed(core.shards[shard], {n->type(), n->key(), n->value()}, node_bytes);
     } else {
       // Same key and sequence already present: a caller bug in store mode.
       core.shards[shard].memory_used.fetch_add(node_bytes, std::memory_order_relaxed);
       undo_admission(core, 1, 0);  // the bytes are spent, the entry is not
       result = errc::invalid_argument;
     }
+  };
+  if (ops.size() == 1) {
+    memtable_node* n = build_node(core, shard, plan.height(0), first_seq, ops[0]);
+    core.widen_key_range(n);
+    land(n, core.list.insert(n));
+    i = 1;
+  } else {
+    // Several: built first, then linked in key order with their searches
+    // overlapped (skiplist::insert_many). Until they are linked none
+    // counts as landed, so a throw while building gives all of them back.
+    std::vector<memtable_node*> nodes;
+    nodes.reserve(ops.size());
+    for (std::size_t k = 0; k < ops.size(); ++k) {
+      nodes.push_back(build_node(core, shard, plan.height(k), first_seq + k, ops[k]));
+      core.widen_key_range(nodes.back());
+    }
+    std::sort(nodes.begin(), nodes.end(),
+              [](const memtable_node* a, const memtable_node* b) { return compare_node(a, b->key(), b->tag) < 0; });
+    const std::unique_ptr<bool[]> inserted(new bool[nodes.size()]);
+    core.list.insert_many(nodes.data(), nodes.size(), inserted.get());
+    for (std::size_t k = 0; k < nodes.size(); ++k) land(nodes[k], inserted[k]);
+    i = ops.size();
   }
   guard.armed = false;
   after_admission(core, ops.size(), a);

@@ -25,6 +25,7 @@
 
 #include <atomic>
 #include <bit>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
@@ -102,6 +103,19 @@ class skiplist {
   bool insert(node* n) noexcept {
     return insert(n, [](const node*, const node*) { return true; });
   }
+  // Inserts nodes[0..count), fully built and no two with the same key and
+  // sequence, as insert(nodes[i]) would one after another; inserted[i] is
+  // insert's result for nodes[i]. The neighbour searches run search_lanes
+  // at a time in lockstep, each loading the next node it will compare while
+  // the other lanes compare theirs, so that up to search_lanes cache misses
+  // are in flight instead of one (a search of a large table is a chain of a
+  // dozen cold loads). Any order is correct: a search result stays a valid
+  // start however many nodes are linked after it (its predecessors still
+  // sort before the key, as the list only grows), and the linking CAS sees
+  // the change and walks on, as for concurrent inserts. Sorted ascending is
+  // fastest: neighbours share the top of their paths.
+  void insert_many(node* const* nodes, std::size_t count, bool* inserted) noexcept;
+  static constexpr std::size_t search_lanes = 8;
 
   // First node >= (key, tag), or null.
   const node* find_greater_or_equal(std::string_view key, std::uint64_t tag) const noexcept;
@@ -146,6 +160,21 @@ class skiplist {
     if (level > 0) __builtin_prefetch(x->tower()[level - 1].load(std::memory_order_relaxed));
   }
 
+  // Raises the list's height to at least `height`; returns the height to
+  // search from.
+  int raise_height(int height) noexcept {
+    int list_height = height_.load(std::memory_order_relaxed);
+    while (height > list_height && !height_.compare_exchange_weak(list_height, height, std::memory_order_relaxed)) {
+    }
+    return height > list_height ? height : list_height;
+  }
+
+  // Links n given its neighbours found at every level below its height (a
+  // search result, possibly outdated by inserts since: each failed CAS
+  // walks on from the old predecessor).
+  template <typename Guard>
+  bool link(node* n, node** prev, node** next, Guard&& guard) noexcept;
+
   static bool same_version(const node* n, std::string_view key, std::uint64_t tag) noexcept {
     return (n->tag >> 8) == (tag >> 8) && n->key() == key;
   }
@@ -161,12 +190,7 @@ template <typename Guard>
 bool skiplist::insert(node* n, Guard&& guard) noexcept {
   const std::string_view key = n->key();
   const std::uint64_t tag = n->tag;
-  const int height = n->height;
-
-  int list_height = height_.load(std::memory_order_relaxed);
-  while (height > list_height && !height_.compare_exchange_weak(list_height, height, std::memory_order_relaxed)) {
-  }
-  const int top = height > list_height ? height : list_height;
+  const int top = raise_height(n->height);
 
   node* prev[max_height];
   node* next[max_height];
@@ -175,6 +199,14 @@ bool skiplist::insert(node* n, Guard&& guard) noexcept {
     find_at_level(x, level, key, tag, &prev[level], &next[level]);
     x = prev[level];
   }
+  return link(n, prev, next, guard);
+}
+
+template <typename Guard>
+bool skiplist::link(node* n, node** prev, node** next, Guard&& guard) noexcept {
+  const std::string_view key = n->key();
+  const std::uint64_t tag = n->tag;
+  const int height = n->height;
 
   // Level 0: the linearization point.
   for (;;) {
@@ -209,6 +241,49 @@ bool skiplist::insert(node* n, Guard&& guard) noexcept {
     }
   }
   return true;
+}
+
+inline void skiplist::insert_many(node* const* nodes, std::size_t count, bool* inserted) noexcept {
+  int tallest = 1;
+  for (std::size_t i = 0; i < count; ++i) tallest = tallest > nodes[i]->height ? tallest : nodes[i]->height;
+  const int top = raise_height(tallest);
+
+  // One search per lane: at `level`, x is the last node known to sort
+  // before the key and nx its successor there, whose load is in flight.
+  struct search {
+    node* x;
+    node* nx;
+    int level;
+  };
+  node* prev[search_lanes][max_height];
+  node* next[search_lanes][max_height];
+  const auto always = [](const node*, const node*) { return true; };
+  for (std::size_t base = 0; base < count; base += search_lanes) {
+    const std::size_t lanes = count - base < search_lanes ? count - base : search_lanes;
+    search s[search_lanes];
+    for (std::size_t j = 0; j < lanes; ++j) s[j] = {head_, head_->next(top - 1), top - 1};
+    for (std::size_t searching = lanes; searching > 0;) {
+      for (std::size_t j = 0; j < lanes; ++j) {
+        search& q = s[j];
+        if (q.level < 0) continue;
+        if (q.nx != nullptr && compare_node(q.nx, nodes[base + j]->key(), nodes[base + j]->tag) < 0) {
+          q.x = q.nx;
+        } else {
+          prev[j][q.level] = q.x;
+          next[j][q.level] = q.nx;
+          if (--q.level < 0) {
+            --searching;
+            continue;
+          }
+        }
+        // Acquire, as every traversal (see top); compared on this lane's
+        // next turn, after the other lanes' steps have hidden the miss.
+        q.nx = q.x->next(q.level);
+        if (q.nx != nullptr) __builtin_prefetch(q.nx);
+      }
+    }
+    for (std::size_t j = 0; j < lanes; ++j) inserted[base + j] = link(nodes[base + j], prev[j], next[j], always);
+  }
 }
 
 inline const skiplist::node* skiplist::find_greater_or_equal(std::string_view key, std::uint64_t tag) const noexcept {

@@ -2,7 +2,9 @@
 // store mode, batches, get_or_insert, seal and auto-seal, limits, stats.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "strata/memtable.hpp"
@@ -129,6 +131,45 @@ BOOST_AUTO_TEST_CASE(store_mode_uses_caller_sequences_and_publication) {
   const std::vector<memtable::batch_op> ops{{value_type::value, "x", "1"}, {value_type::value, "y", "2"}};
   BOOST_TEST(!t->insert_batch(20, ops));
   BOOST_TEST(t->get("y", 21).sequence == 21u);
+}
+
+BOOST_AUTO_TEST_CASE(large_store_batch_lands_every_op_in_order_and_refuses_only_the_twin) {
+  // A batch of many ops is linked in key order with its searches
+  // interleaved (skiplist::insert_many); the result must be exactly what
+  // inserting the ops one by one gives: every version, in (key, sequence
+  // descending) order, and only the op whose (key, sequence) is already
+  // present refused.
+  auto t = memtable::create();
+  BOOST_TEST(!t->insert(112, value_type::value, fmt_key(7), "already"));
+  std::vector<std::string> keys;
+  for (int i = 0; i < 100; ++i) keys.push_back(fmt_key((i * 37) % 50));  // out of order, each key twice
+  std::vector<std::string> values;
+  for (const auto& k : keys) values.push_back("v" + k);
+  std::vector<memtable::batch_op> ops;
+  for (std::size_t i = 0; i < keys.size(); ++i) ops.push_back({value_type::value, keys[i], values[i]});
+  ops[20].type = value_type::deletion;
+  ops[20].value = {};
+  // ops[i] gets sequence 101 + i; key 7 at 112 (i = 11) is the twin.
+  BOOST_REQUIRE(keys[11] == fmt_key(7));
+  BOOST_TEST((t->insert_batch(101, ops) == errc::invalid_argument));
+  BOOST_TEST(t->size() == 100u);  // 99 of the batch and the earlier one
+  t->publish(200);
+
+  std::vector<std::pair<std::string, strata::sequence_number>> want;
+  for (int i = 0; i < 100; ++i) {
+    if (i != 11) want.emplace_back(keys[static_cast<std::size_t>(i)], 101 + i);
+  }
+  want.emplace_back(fmt_key(7), 112);
+  std::sort(want.begin(), want.end(),
+            [](const auto& a, const auto& b) { return a.first != b.first ? a.first < b.first : a.second > b.second; });
+  std::vector<std::pair<std::string, strata::sequence_number>> got;
+  memtable::cursor_options co;
+  co.snapshot = t->snapshot();
+  co.all_versions = true;
+  for (auto e : t->entries(co)) got.emplace_back(std::string(e.key), e.sequence);
+  BOOST_TEST((got == want));
+  BOOST_TEST(t->get(fmt_key(7), 112).value == "already");
+  BOOST_TEST(t->get(keys[20], 121).deleted());
 }
 
 BOOST_AUTO_TEST_CASE(put_batch_gets_consecutive_sequences) {

@@ -356,4 +356,57 @@ BOOST_AUTO_TEST_CASE(store_mode_concurrent_batches_publish_atomically) {
   BOOST_TEST(checks.ok(), checks.report());
 }
 
+BOOST_AUTO_TEST_CASE(large_batches_over_shared_keys_link_every_version) {
+  // Batches of 40 ops over a small shared key space: the threads' sorted,
+  // interleaved searches go stale under each other's inserts and under
+  // their own batch's earlier nodes, so linking walks on from outdated
+  // neighbours all the time. Every version must land exactly once, in
+  // order, while a reader walks the list.
+  thread_checks checks;
+  constexpr int threads_n = 3, batches = 150, batch_size = 40, key_space = 64;
+  auto t = memtable::create();
+  std::atomic<sequence_number> next{1};
+  std::atomic<bool> stop{false};
+  std::thread reader([&] {
+    memtable::cursor_options co;
+    co.all_versions = true;
+    co.snapshot = strata::max_sequence_number;
+    while (!stop.load()) walk_checked(*t, co, checks);
+  });
+  std::vector<std::thread> writers;
+  for (int w = 0; w < threads_n; ++w) {
+    writers.emplace_back([&, w] {
+      std::uint32_t x = 12345u + static_cast<std::uint32_t>(w);
+      for (int b = 0; b < batches; ++b) {
+        const sequence_number first = next.fetch_add(batch_size);
+        std::vector<std::string> keys;
+        for (int i = 0; i < batch_size; ++i) {
+          x = x * 1103515245u + 12345u;
+          keys.push_back(key_of(0, static_cast<int>((x >> 16) % key_space)));
+        }
+        std::vector<memtable::batch_op> ops;
+        for (const auto& k : keys) ops.push_back({strata::value_type::value, k, "v"});
+        THREAD_CHECK(checks, !t->insert_batch(first, ops));
+      }
+    });
+  }
+  for (auto& th : writers) th.join();
+  stop.store(true);
+  reader.join();
+  constexpr std::size_t total = std::size_t{threads_n} * batches * batch_size;
+  BOOST_TEST(t->size() == total);
+  t->publish(total);
+  memtable::cursor_options co;
+  co.all_versions = true;
+  co.snapshot = t->snapshot();
+  const auto entries = walk_checked(*t, co, checks);
+  BOOST_TEST(entries.size() == total);
+  std::set<sequence_number> seqs;
+  for (const auto& e : entries) seqs.insert(e.second);
+  BOOST_TEST(seqs.size() == total);
+  BOOST_TEST(*seqs.begin() == 1u);
+  BOOST_TEST(*seqs.rbegin() == total);
+  BOOST_TEST(checks.ok(), checks.report());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
