@@ -65,11 +65,18 @@ memtable::batch_op op_of(bool is_put, std::string_view key, std::string_view val
   return {is_put ? value_type::value : value_type::deletion, key, value};
 }
 
+// Appends a batch's ops to `ops` (views into the batch). No reserve here:
+// called once per member of a group, an exact reserve each time would
+// defeat the vector's geometric growth.
+void append_ops_of(const write_batch& batch, std::vector<memtable::batch_op>& ops) {
+  batch.for_each(
+      [&](bool is_put, std::string_view key, std::string_view value) { ops.push_back(op_of(is_put, key, value)); });
+}
+
 std::vector<memtable::batch_op> ops_of(const write_batch& batch) {
   std::vector<memtable::batch_op> ops;
   ops.reserve(batch.count());
-  batch.for_each(
-      [&](bool is_put, std::string_view key, std::string_view value) { ops.push_back(op_of(is_put, key, value)); });
+  append_ops_of(batch, ops);
   return ops;
 }
 
@@ -620,18 +627,9 @@ void db_impl::finish_wal_group() {
       continue;
     }
     const auto run = std::span(applied).subspan(run_begin, i - run_begin);
-    std::error_code ec;
-    if (run.size() == 1) {
-      ec = insert_batch_of(*run[0]->state->mem, run[0]->first, run[0]->batch);
-    } else {
-      group_ops_.clear();
-      for (const auto& w : run) {
-        w->batch.for_each([&](bool is_put, std::string_view key, std::string_view value) {
-          group_ops_.push_back(op_of(is_put, key, value));
-        });
-      }
-      ec = run[0]->state->mem->insert_batch(run[0]->first, group_ops_);
-    }
+    group_ops_.clear();
+    for (const auto& w : run) append_ops_of(w->batch, group_ops_);
+    const std::error_code ec = run[0]->state->mem->insert_batch(run[0]->first, group_ops_);
     // Validated: only a bug fails here. Which member's op it was is not
     // known, so the whole run fails.
     if (ec) {
